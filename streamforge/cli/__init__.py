@@ -1,0 +1,1 @@
+"""The ``streamforge`` command line: headless operation for operators and CI."""
