@@ -1,0 +1,1 @@
+"""Exchange adapters and the replay format shared by recordings and the simulator."""
