@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from streamforge import __version__
+from streamforge.cli.control import events, send
+from streamforge.cli.run import run
+from streamforge.cli.schema import schema
+from streamforge.cli.topics import topics
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    envvar="STREAMFORGE_CONFIG",
+    help="Settings file (default: ./streamforge.toml if present).",
+)
+def cli(config: Path | None) -> None:
     """StreamForge: real-time crypto market data into Kafka, storage, graphs and GNNs."""
 
 
@@ -16,6 +29,10 @@ def cli() -> None:
 def version() -> None:
     """Print the StreamForge version."""
     click.echo(f"streamforge {__version__}")
+
+
+for command in (events, run, schema, send, topics):
+    cli.add_command(command)
 
 
 def main() -> None:

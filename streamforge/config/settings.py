@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from streamforge.config.secrets import Secret, secret_url
@@ -51,6 +51,12 @@ def _port(raw: str) -> int:
     if not 0 <= value <= 65535:
         raise ValueError(f"must be a port number 0-65535, got {raw!r}")
     return value
+
+
+def _positive_int(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"must be a positive integer, got {raw!r}")
+    return int(raw)
 
 
 def _url(*schemes: str) -> Callable[[str], str]:
@@ -93,8 +99,16 @@ def _store_url(raw: str) -> str:
     return raw
 
 
-def _setting(default: Any, parse: Callable[[str], Any] | None = None, secret: bool = False) -> Any:
-    return field(default=default, metadata={"parse": parse, "secret": secret})
+def _setting(
+    default: Any = None,
+    parse: Callable[[str], Any] | None = None,
+    secret: bool = False,
+    factory: Callable[[], Any] | None = None,
+) -> Any:
+    metadata = {"parse": parse, "secret": secret}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,7 @@ class KafkaSettings:
     ssl_check_hostname: bool = _setting(True)
     compression: str = _setting("lz4", _choice(COMPRESSION_TYPES, upper=False))
     client_id: str = _setting("streamforge")
+    replication_factor: int = _setting(1, _positive_int)
 
     def __post_init__(self) -> None:
         if self.security_protocol.startswith("SASL") and not (
@@ -140,15 +155,13 @@ class Settings:
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     binance: BinanceSettings = field(default_factory=BinanceSettings)
     topic_prefix: str = _setting("", _topic_prefix)
-    data_dir: Path = _setting(None)
+    data_dir: Path = _setting(factory=default_data_dir)
     store_url: Secret = _setting(None, _store_url, secret=True)
     log_level: str = _setting("INFO", _choice(LOG_LEVELS))
     metrics_port: int = _setting(0, _port)
 
     def __post_init__(self) -> None:
-        if self.data_dir is None:
-            object.__setattr__(self, "data_dir", default_data_dir())
-        if self.store_url is None:
+        if cast("Secret | None", self.store_url) is None:
             object.__setattr__(
                 self, "store_url", secret_url(f"sqlite:///{self.data_dir / 'streamforge.db'}")
             )

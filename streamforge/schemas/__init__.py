@@ -1,6 +1,6 @@
 """Wire contracts: strict, versioned JSON records shared by every StreamForge component."""
 
-from streamforge.schemas.codec import Codec, ContractError, encode
+from streamforge.schemas.codec import Codec, ContractError, Decoder, RawCodec, encode
 from streamforge.schemas.control import (
     TERMINAL_EVENTS,
     Command,
@@ -31,10 +31,12 @@ __all__ = [
     "Command",
     "CommandName",
     "ContractError",
+    "Decoder",
     "DepthDiff",
     "Event",
     "EventName",
     "MarketRecord",
+    "RawCodec",
     "Ticker",
     "Trade",
     "encode",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 _encoder = msgspec.json.Encoder()
 
@@ -30,7 +31,7 @@ class Codec(Generic[T]):
 
     def __init__(self, type_: Any, name: str | None = None) -> None:
         self.type = type_
-        self.name = name or getattr(type_, "__name__", str(type_))
+        self.name: str = name or getattr(type_, "__name__", None) or str(type_)
         self._decoder: msgspec.json.Decoder[T] = msgspec.json.Decoder(type_)
 
     def decode(self, data: bytes | str) -> T:
@@ -39,3 +40,21 @@ class Codec(Generic[T]):
             return self._decoder.decode(data)
         except msgspec.DecodeError as exc:
             raise ContractError(self.name, str(exc)) from None
+
+
+class Decoder(Protocol[T_co]):
+    """Anything that turns a record's bytes into a value, raising :class:`ContractError`."""
+
+    def decode(self, data: bytes) -> T_co:
+        """Decode one record value."""
+        ...
+
+
+class RawCodec:
+    """The identity decoder, for consumers that handle raw bytes (dead letters, mirrors)."""
+
+    name = "bytes"
+
+    def decode(self, data: bytes) -> bytes:
+        """Return ``data`` unchanged."""
+        return data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 import msgspec
@@ -12,7 +12,7 @@ import msgspec
 from streamforge.schemas.fields import EpochMillis, QueueId, Target
 
 
-class CommandName(str, Enum):
+class CommandName(StrEnum):
     """Every command a producer may put on ``queue-control``."""
 
     START = "start"
@@ -23,7 +23,7 @@ class CommandName(str, Enum):
     UNSUBSCRIBE = "unsubscribe"
 
 
-class EventName(str, Enum):
+class EventName(StrEnum):
     """Every event that may appear on ``queue-events``."""
 
     ACCEPTED = "accepted"

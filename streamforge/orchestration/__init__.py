@@ -1,0 +1,1 @@
+"""Orchestration: commands, the event log and (later) workflows folded from it."""

@@ -1,0 +1,103 @@
+"""A client of the control plane: send commands, follow events, wait for replies."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Collection
+from types import TracebackType
+from typing import Self
+
+from streamforge.bus import Batch, BusConsumer, BusProducer, ConsumerOptions
+from streamforge.bus.topics import CONTROL, EVENTS
+from streamforge.config import Settings
+from streamforge.schemas import Codec, Command, Event, EventName, encode
+
+_event_codec: Codec[Event] = Codec(Event)
+
+
+class ControlClient:
+    """Publishes commands on ``queue-control`` and reads ``queue-events``.
+
+    The event reader is positioned when the client starts (at the end of the log, or at its
+    beginning with ``from_beginning``), so no reply to a command sent afterwards is missed.
+    """
+
+    def __init__(self, settings: Settings, *, from_beginning: bool = False) -> None:
+        self.settings = settings
+        self._producer = BusProducer(settings)
+        self._events = BusConsumer(
+            settings,
+            [settings.topic(EVENTS)],
+            _event_codec,
+            options=ConsumerOptions(
+                group_id=None, from_beginning=from_beginning, poll_timeout_ms=100
+            ),
+        )
+        self._backlog: list[Event] = []
+
+    async def __aenter__(self) -> Self:
+        await self._producer.start()
+        try:
+            await self._events.start()
+        except BaseException:
+            await self._producer.stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self._events.stop()
+        finally:
+            await self._producer.stop()
+
+    async def send(self, command: Command) -> None:
+        """Publish a command, keyed by its queue id, and wait for the acknowledgement."""
+        await self._producer.send(
+            self.settings.topic(CONTROL), encode(command), key=command.queue_id.encode()
+        )
+
+    async def next_events(self) -> list[Event]:
+        """The events that arrived since the last call (waits up to one poll interval)."""
+        if self._backlog:
+            events, self._backlog = self._backlog, []
+            return events
+        received: list[Event] = []
+
+        async def collect(batch: Batch[Event]) -> None:
+            received.extend(batch.values)
+
+        await self._events.poll(collect)
+        return received
+
+    async def events(self, queue_id: str | None = None) -> AsyncIterator[Event]:
+        """Follow the event log forever, optionally for one queue id."""
+        while True:
+            for event in await self.next_events():
+                if queue_id is None or event.queue_id == queue_id:
+                    yield event
+
+    async def replies(
+        self, command: Command, expect: Collection[EventName], wait_s: float
+    ) -> list[Event]:
+        """Events answering ``command`` (same ``command_id``) of the kinds in ``expect``,
+        collected until ``wait_s`` seconds pass; returns early after the first one unless the
+        command went to every service (``target == "*"``)."""
+        deadline = time.monotonic() + wait_s
+        replies: list[Event] = []
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                batch = await asyncio.wait_for(self.next_events(), remaining)
+            except TimeoutError:
+                break
+            for event in batch:
+                if event.payload.get("command_id") == command.command_id and event.event in expect:
+                    replies.append(event)
+            if replies and command.target != "*":
+                break
+        return replies
