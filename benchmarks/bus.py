@@ -10,11 +10,21 @@ import argparse
 import asyncio
 import contextlib
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
-from streamforge.bus import Batch, BusConsumer, BusProducer, ConsumerOptions, TopicSpec, ensure_topics
+from dev_env.kafka import LocalKafka, shared_dist_env
+from streamforge.bus import (
+    Batch,
+    BusConsumer,
+    BusProducer,
+    ConsumerOptions,
+    TopicSpec,
+    ensure_topics,
+)
 from streamforge.config import Settings, load_settings
 from streamforge.schemas import Codec, RawCodec, Trade, encode
 
@@ -50,15 +60,11 @@ async def cluster() -> AsyncIterator[str]:
     if bootstrap:
         yield bootstrap
         return
-    from dev_env.kafka import LocalKafka  # noqa: PLC0415 - only when no cluster is given
-
-    import tempfile
-
     with tempfile.TemporaryDirectory() as tmp:
-        broker = LocalKafka(data_dir=tmp, port=0)
-        await asyncio.to_thread(broker.start)
+        broker = LocalKafka(data_dir=Path(tmp), port=0, env=shared_dist_env())
+        state = await asyncio.to_thread(broker.start)
         try:
-            yield broker.bootstrap
+            yield state.bootstrap
         finally:
             await asyncio.to_thread(broker.stop)
 
@@ -105,8 +111,10 @@ async def main() -> None:
         settings = load_settings(env={**os.environ, "STREAMFORGE_KAFKA_BOOTSTRAP": bootstrap})
         topic = f"bench-bus-{uuid.uuid4().hex[:8]}"
         await ensure_topics(settings, [TopicSpec(topic, partitions=args.partitions)])
-        print(f"records: {args.records:,} of {size:.0f} bytes, {args.partitions} partitions, "
-              f"compression {settings.kafka.compression}, acks=all, idempotent")
+        print(
+            f"records: {args.records:,} of {size:.0f} bytes, {args.partitions} partitions, "
+            f"compression {settings.kafka.compression}, acks=all, idempotent"
+        )
         elapsed = await produce(settings, topic, records)
         print(f"produce:            {args.records / elapsed:>12,.0f} records/s  ({elapsed:.2f} s)")
         elapsed = await consume(settings, topic, args.records + 1, decode=False)

@@ -1,1 +1,1 @@
-"""Local environments: Apache Kafka provisioning and start-up, the process supervisor, kind config."""
+"""Local environments: Apache Kafka provisioning and start-up, process supervision, kind config."""

@@ -70,7 +70,7 @@ def default_dist_dir(data_dir: Path) -> Path:
 
 
 def resolve_distribution(data_dir: Path, env: Mapping[str, str] | None = None) -> KafkaDistribution:
-    """Java plus Kafka's jars: ``$KAFKA_HOME/libs`` if set, else the Maven download (fetched once)."""
+    """Java plus Kafka's jars: ``$KAFKA_HOME/libs`` if set, else the Maven download."""
     env = os.environ if env is None else env
     java = find_java(env)
     kafka_home = env.get("KAFKA_HOME")

@@ -20,7 +20,7 @@ def find_java(env: Mapping[str, str]) -> Path:
     if java_home:
         java = Path(java_home) / "bin" / "java"
         if not java.is_file():
-            raise JavaError(f"JAVA_HOME={java_home} has no bin/java: point it at a Java 17+ runtime")
+            raise JavaError(f"JAVA_HOME={java_home} has no bin/java: point it at Java 17+")
     else:
         found = shutil.which("java", path=env.get("PATH"))
         if found is None:
@@ -28,7 +28,7 @@ def find_java(env: Mapping[str, str]) -> Path:
         java = Path(found)
     version = java_version(java)
     if version < MIN_JAVA_VERSION:
-        raise JavaError(f"Apache Kafka needs Java {MIN_JAVA_VERSION}+, but {java} is Java {version}")
+        raise JavaError(f"Apache Kafka needs Java {MIN_JAVA_VERSION}+, {java} is Java {version}")
     return java
 
 

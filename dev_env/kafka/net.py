@@ -50,7 +50,7 @@ def kafka_answers(host: str, port: int, timeout: float = 1.0) -> bool:
     if response is None:
         return False
     _size, correlation_id, error_code = struct.unpack(">iih", response)
-    return correlation_id == _CORRELATION_ID and error_code == 0
+    return bool(correlation_id == _CORRELATION_ID and error_code == 0)
 
 
 def _receive(sock: socket.socket, size: int) -> bytes | None:

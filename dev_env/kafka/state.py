@@ -18,6 +18,8 @@ class BrokerState:
     port: int
     controller_port: int
     host: str = HOST
+    #: The process's start time (``process.start_time``): tells the broker from a recycled pid.
+    started: int | None = None
 
     @property
     def bootstrap(self) -> str:

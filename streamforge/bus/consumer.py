@@ -60,18 +60,20 @@ class ConsumerOptions:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-class _CommitBeforeRevoke(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Holds a rebalance until the batch in progress has been handled and committed."""
+class _SafeRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Holds a rebalance until the batch in progress has been handled and committed, and
+    keeps newly assigned partitions paused while the consumer is paused."""
 
-    def __init__(self, lock: asyncio.Lock) -> None:
-        self._lock = lock
+    def __init__(self, owner: BusConsumer[Any]) -> None:
+        self._owner = owner
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        async with self._lock:
+        async with self._owner._lock:
             pass
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        return None
+        if self._owner.paused:
+            self._owner._consumer.pause(*assigned)
 
 
 class BusConsumer(Generic[T]):
@@ -110,9 +112,16 @@ class BusConsumer(Generic[T]):
 
     async def start(self) -> None:
         """Connect, then join the group or assign every partition of the topics."""
-        await self._consumer.start()
+        try:
+            await self._consumer.start()
+            await self._assign()
+        except BaseException:
+            await self._consumer.stop()
+            raise
+
+    async def _assign(self) -> None:
         if self.options.group_id is not None:
-            self._consumer.subscribe(self.topics, listener=_CommitBeforeRevoke(self._lock))
+            self._consumer.subscribe(self.topics, listener=_SafeRebalance(self))
             return
         partitions = [
             TopicPartition(topic, p)
@@ -151,7 +160,8 @@ class BusConsumer(Generic[T]):
         await self.stop()
 
     def pause(self) -> None:
-        """Stop fetching (backpressure); polls keep the group membership alive."""
+        """Stop fetching (backpressure), including partitions assigned later by a rebalance;
+        polls go on returning nothing while the group membership stays alive."""
         self._paused = True
         self._consumer.pause(*self._consumer.assignment())
 

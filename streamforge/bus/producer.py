@@ -83,12 +83,17 @@ class BusProducer:
         self._sender: asyncio.Task[None] | None = None
         self._linger: asyncio.Task[None] | None = None
         self._error: BaseException | None = None
+        self._error_reported = False
         self._produced: dict[TopicPartition, int] = {}
         self._started = False
 
     async def start(self) -> None:
         """Connect to the cluster and start the background sender."""
-        await self._producer.start()
+        try:
+            await self._producer.start()
+        except BaseException:
+            await self._producer.stop()
+            raise
         self._sender = asyncio.create_task(self._send_loop(), name="bus-producer-sender")
         self._linger = asyncio.create_task(self._linger_loop(), name="bus-producer-linger")
         self._started = True
@@ -162,6 +167,7 @@ class BusProducer:
         ``publish`` or ``flush``.
         """
         if self._error is not None:
+            self._error_reported = True
             raise ProducerError(f"publishing failed earlier: {self._error}") from self._error
         tp = self._key_partition.get((topic, key))
         if tp is None:
@@ -174,20 +180,25 @@ class BusProducer:
         hdrs = list(headers) if headers else []
         ts = timestamp_ms
         if batch.builder.append(timestamp=ts, key=key, value=value, headers=hdrs) is None:
+            # Full: send it. An empty batch takes any record, even one above the batch size.
             await self._submit(tp)
             batch = self._open[tp] = _OpenBatch(self._producer.create_batch())
-            if batch.builder.append(timestamp=ts, key=key, value=value, headers=hdrs) is None:
-                raise ProducerError(f"record of {len(value)} bytes exceeds the maximum batch size")
+            batch.builder.append(timestamp=ts, key=key, value=value, headers=hdrs)
         batch.records += 1
 
     async def flush(self) -> None:
-        """Send every open batch and wait until all published records are acknowledged."""
+        """Send every open batch and wait until all published records are acknowledged.
+
+        Raises :class:`ProducerError` once for a delivery failure; later ``publish`` calls keep
+        failing, since the order of what follows could no longer be guaranteed.
+        """
         for tp in list(self._open):
             await self._submit(tp)
         await self._ready.join()
         if self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
-        if self._error is not None:
+        if self._error is not None and not self._error_reported:
+            self._error_reported = True
             raise ProducerError(f"records were not acknowledged: {self._error}") from self._error
 
     @property

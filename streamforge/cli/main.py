@@ -7,9 +7,12 @@ from pathlib import Path
 import click
 
 from streamforge import __version__
+from streamforge.cli.book import book
 from streamforge.cli.control import events, send
+from streamforge.cli.kafka import kafka
 from streamforge.cli.run import run
 from streamforge.cli.schema import schema
+from streamforge.cli.sim import sim
 from streamforge.cli.topics import topics
 
 
@@ -31,7 +34,7 @@ def version() -> None:
     click.echo(f"streamforge {__version__}")
 
 
-for command in (events, run, schema, send, topics):
+for command in (book, events, kafka, run, schema, send, sim, topics):
     cli.add_command(command)
 
 

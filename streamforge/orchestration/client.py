@@ -37,7 +37,11 @@ class ControlClient:
         self._backlog: list[Event] = []
 
     async def __aenter__(self) -> Self:
-        await self._producer.start()
+        try:
+            await self._producer.start()
+        except BaseException:
+            await self._events.stop()  # built but never started: release it all the same
+            raise
         try:
             await self._events.start()
         except BaseException:

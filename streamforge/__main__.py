@@ -1,0 +1,5 @@
+"""``python -m streamforge`` runs the CLI."""
+
+from streamforge.cli.main import main
+
+main()

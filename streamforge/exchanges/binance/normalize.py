@@ -1,0 +1,463 @@
+"""Binance spot payloads (WebSocket streams and REST responses) to the wire contracts.
+
+msgspec decodes each payload in one pass into a Struct that mirrors Binance's field names and
+checks types, non-negative ids and times; the decimal and symbol texts are then checked against
+the contract's own patterns (with compiled regexes, several times faster than msgspec's pattern
+constraints), and the fields move into the contract unchanged: prices and quantities stay the
+exchange's exact text. Anything that does not fit raises :class:`FrameError` naming the stream
+and the field.
+
+Supported streams (``<symbol>@<kind>``): ``depth``, ``depth@100ms``, ``depth@1000ms``,
+``bookTicker``, ``aggTrade``, ``kline_<interval>`` and ``miniTicker``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, get_args
+
+import msgspec
+
+from streamforge.schemas import BBO, BookSnapshot, Candle, DepthDiff, Ticker, Trade
+from streamforge.schemas.fields import Decimal, EpochMillis, ExchangeId, Level, Symbol
+
+EXCHANGE = "binance"
+
+#: What a market-data stream frame normalizes to.
+StreamRecord = DepthDiff | BBO | Trade | Candle | Ticker
+
+_Count = Annotated[int, msgspec.Meta(ge=0)]
+
+
+class FrameError(ValueError):
+    """A payload that is not what its stream or endpoint promises; the message says what."""
+
+
+class UnsupportedStreamError(FrameError):
+    """A well-formed frame of a stream kind this module does not normalize."""
+
+
+def _contract_pattern(field_type: Any) -> str:
+    """The regex of a constrained text field of the contracts, e.g. ``^[0-9]+...$``."""
+    meta: msgspec.Meta = get_args(field_type)[1]
+    assert meta.pattern is not None
+    return meta.pattern
+
+
+_DECIMAL_TEXT = re.compile(_contract_pattern(Decimal))
+_SYMBOL_TEXT = re.compile(_contract_pattern(Symbol))
+
+
+def _check_symbol(symbol: str) -> None:
+    if _SYMBOL_TEXT.fullmatch(symbol) is None:
+        raise ValueError(f"not an upper-case symbol: {symbol!r}")
+
+
+def _check_decimals(**texts: str) -> None:
+    """Raise ValueError naming the first field (by Binance's name) that is not decimal text."""
+    for name, text in texts.items():
+        if _DECIMAL_TEXT.fullmatch(text) is None:
+            raise ValueError(f"`{name}` is not decimal text: {text!r}")
+
+
+class _Payload(msgspec.Struct):
+    """A decoded stream payload that knows its contract."""
+
+    def to_record(self, receive_time: int) -> StreamRecord:
+        raise NotImplementedError
+
+
+class _DepthUpdate(msgspec.Struct):
+    """A ``depthUpdate``; its levels are checked and decoded by :func:`_levels`."""
+
+    event: Literal["depthUpdate"] = msgspec.field(name="e")
+    event_time: EpochMillis = msgspec.field(name="E")
+    symbol: str = msgspec.field(name="s")
+    first_update_id: ExchangeId = msgspec.field(name="U")
+    final_update_id: ExchangeId = msgspec.field(name="u")
+    bids: msgspec.Raw = msgspec.field(name="b")
+    asks: msgspec.Raw = msgspec.field(name="a")
+
+    def __post_init__(self) -> None:
+        _check_symbol(self.symbol)
+        if self.first_update_id > self.final_update_id:
+            raise ValueError(
+                f"first update id U={self.first_update_id} is above "
+                f"final update id u={self.final_update_id}"
+            )
+
+
+class _BookTicker(_Payload):
+    update_id: ExchangeId = msgspec.field(name="u")
+    symbol: str = msgspec.field(name="s")
+    bid: str = msgspec.field(name="b")
+    bid_qty: str = msgspec.field(name="B")
+    ask: str = msgspec.field(name="a")
+    ask_qty: str = msgspec.field(name="A")
+
+    def __post_init__(self) -> None:
+        _check_symbol(self.symbol)
+        _check_decimals(b=self.bid, B=self.bid_qty, a=self.ask, A=self.ask_qty)
+
+    def to_record(self, receive_time: int) -> BBO:
+        # Spot bookTicker frames carry no event time: the receive time stands in for it.
+        return BBO(
+            exchange=EXCHANGE,
+            symbol=self.symbol,
+            update_id=self.update_id,
+            bid=self.bid,
+            bid_qty=self.bid_qty,
+            ask=self.ask,
+            ask_qty=self.ask_qty,
+            event_time=receive_time,
+            receive_time=receive_time,
+        )
+
+
+class _AggTradeRow(msgspec.Struct):
+    """One aggregate trade as the REST ``aggTrades`` endpoint returns it."""
+
+    trade_id: ExchangeId = msgspec.field(name="a")
+    price: str = msgspec.field(name="p")
+    qty: str = msgspec.field(name="q")
+    first_trade_id: ExchangeId = msgspec.field(name="f")
+    last_trade_id: ExchangeId = msgspec.field(name="l")
+    trade_time: EpochMillis = msgspec.field(name="T")
+    buyer_is_maker: bool = msgspec.field(name="m")
+
+    def __post_init__(self) -> None:
+        _check_decimals(p=self.price, q=self.qty)
+        if self.first_trade_id > self.last_trade_id:
+            raise ValueError(
+                f"first trade id f={self.first_trade_id} is above "
+                f"last trade id l={self.last_trade_id}"
+            )
+
+    def to_trade(self, symbol: str, event_time: int, receive_time: int) -> Trade:
+        return Trade(
+            exchange=EXCHANGE,
+            symbol=symbol,
+            trade_id=self.trade_id,
+            price=self.price,
+            qty=self.qty,
+            first_trade_id=self.first_trade_id,
+            last_trade_id=self.last_trade_id,
+            trade_time=self.trade_time,
+            buyer_is_maker=self.buyer_is_maker,
+            event_time=event_time,
+            receive_time=receive_time,
+        )
+
+
+class _AggTrade(_AggTradeRow, _Payload):
+    event: Literal["aggTrade"] = msgspec.field(name="e")
+    event_time: EpochMillis = msgspec.field(name="E")
+    symbol: str = msgspec.field(name="s")
+
+    def __post_init__(self) -> None:
+        _check_symbol(self.symbol)
+        super().__post_init__()
+
+    def to_record(self, receive_time: int) -> Trade:
+        return self.to_trade(self.symbol, self.event_time, receive_time)
+
+
+class _KlineBody(msgspec.Struct):
+    open_time: EpochMillis = msgspec.field(name="t")
+    close_time: EpochMillis = msgspec.field(name="T")
+    interval: str = msgspec.field(name="i")
+    open: str = msgspec.field(name="o")
+    high: str = msgspec.field(name="h")
+    low: str = msgspec.field(name="l")
+    close: str = msgspec.field(name="c")
+    volume: str = msgspec.field(name="v")
+    quote_volume: str = msgspec.field(name="q")
+    trades: _Count = msgspec.field(name="n")
+    taker_buy_volume: str = msgspec.field(name="V")
+    taker_buy_quote_volume: str = msgspec.field(name="Q")
+    closed: bool = msgspec.field(name="x")
+
+    def __post_init__(self) -> None:
+        _check_decimals(
+            o=self.open,
+            h=self.high,
+            l=self.low,
+            c=self.close,
+            v=self.volume,
+            q=self.quote_volume,
+            V=self.taker_buy_volume,
+            Q=self.taker_buy_quote_volume,
+        )
+
+
+class _Kline(_Payload):
+    event: Literal["kline"] = msgspec.field(name="e")
+    event_time: EpochMillis = msgspec.field(name="E")
+    symbol: str = msgspec.field(name="s")
+    kline: _KlineBody = msgspec.field(name="k")
+
+    def __post_init__(self) -> None:
+        _check_symbol(self.symbol)
+
+    def to_record(self, receive_time: int) -> Candle:
+        k = self.kline
+        return Candle(
+            exchange=EXCHANGE,
+            symbol=self.symbol,
+            interval=k.interval,
+            open_time=k.open_time,
+            close_time=k.close_time,
+            open=k.open,
+            high=k.high,
+            low=k.low,
+            close=k.close,
+            volume=k.volume,
+            quote_volume=k.quote_volume,
+            trades=k.trades,
+            taker_buy_volume=k.taker_buy_volume,
+            taker_buy_quote_volume=k.taker_buy_quote_volume,
+            closed=k.closed,
+            event_time=self.event_time,
+            receive_time=receive_time,
+        )
+
+
+class _MiniTicker(_Payload):
+    event: Literal["24hrMiniTicker"] = msgspec.field(name="e")
+    event_time: EpochMillis = msgspec.field(name="E")
+    symbol: str = msgspec.field(name="s")
+    last: str = msgspec.field(name="c")
+    open: str = msgspec.field(name="o")
+    high: str = msgspec.field(name="h")
+    low: str = msgspec.field(name="l")
+    volume: str = msgspec.field(name="v")
+    quote_volume: str = msgspec.field(name="q")
+
+    def __post_init__(self) -> None:
+        _check_symbol(self.symbol)
+        _check_decimals(
+            c=self.last,
+            o=self.open,
+            h=self.high,
+            l=self.low,
+            v=self.volume,
+            q=self.quote_volume,
+        )
+
+    def to_record(self, receive_time: int) -> Ticker:
+        return Ticker(
+            exchange=EXCHANGE,
+            symbol=self.symbol,
+            open=self.open,
+            high=self.high,
+            low=self.low,
+            last=self.last,
+            volume=self.volume,
+            quote_volume=self.quote_volume,
+            event_time=self.event_time,
+            receive_time=receive_time,
+        )
+
+
+class _KlineRow(msgspec.Struct, array_like=True):
+    """One row of the REST ``klines`` endpoint (a JSON array, not an object)."""
+
+    open_time: EpochMillis
+    open: str
+    high: str
+    low: str
+    close: str
+    volume: str
+    close_time: EpochMillis
+    quote_volume: str
+    trades: _Count
+    taker_buy_volume: str
+    taker_buy_quote_volume: str
+    ignore: Any = None
+
+    def __post_init__(self) -> None:
+        _check_decimals(
+            open=self.open,
+            high=self.high,
+            low=self.low,
+            close=self.close,
+            volume=self.volume,
+            quote_volume=self.quote_volume,
+            taker_buy_volume=self.taker_buy_volume,
+            taker_buy_quote_volume=self.taker_buy_quote_volume,
+        )
+
+    def to_candle(self, symbol: str, interval: str, receive_time: int) -> Candle:
+        # A row carries no event time: a closed kline is as of its close, an open one (the
+        # current interval) as of when it was received.
+        closed = self.close_time < receive_time
+        return Candle(
+            exchange=EXCHANGE,
+            symbol=symbol,
+            interval=interval,
+            open_time=self.open_time,
+            close_time=self.close_time,
+            open=self.open,
+            high=self.high,
+            low=self.low,
+            close=self.close,
+            volume=self.volume,
+            quote_volume=self.quote_volume,
+            trades=self.trades,
+            taker_buy_volume=self.taker_buy_volume,
+            taker_buy_quote_volume=self.taker_buy_quote_volume,
+            closed=closed,
+            event_time=self.close_time if closed else receive_time,
+            receive_time=receive_time,
+        )
+
+
+class _DepthSnapshot(msgspec.Struct):
+    """A REST depth response; its levels are checked and decoded by :func:`_levels`."""
+
+    last_update_id: ExchangeId = msgspec.field(name="lastUpdateId")
+    bids: msgspec.Raw
+    asks: msgspec.Raw
+
+
+class _Envelope(msgspec.Struct):
+    """A combined-stream frame: the payload is left undecoded until its kind is known."""
+
+    stream: str
+    data: msgspec.Raw
+
+
+_Handler = Callable[[bytes | str, int], StreamRecord]
+
+
+def _handler(payload_type: type[_Payload]) -> _Handler:
+    decode = msgspec.json.Decoder(payload_type).decode
+
+    def handle(payload: bytes | str, receive_time: int) -> StreamRecord:
+        return decode(payload).to_record(receive_time)
+
+    return handle
+
+
+# Level arrays are the bulk of depth payloads. One byte-level regex vouches for a compact array
+# of decimal pairs (what Binance sends), which then decodes as plain strings; anything else goes
+# through the validating decoder, which accepts it or names the offending element.
+_DECIMAL = b'"' + _DECIMAL_TEXT.pattern.strip("^$").encode() + b'"'
+_LEVEL = rb"\[" + _DECIMAL + rb"," + _DECIMAL + rb"\]"
+_COMPACT_LEVELS = re.compile(rb"\[(?:" + _LEVEL + rb"(?:," + _LEVEL + rb")*)?\]")
+_PLAIN_LEVELS = msgspec.json.Decoder(list[tuple[str, str]])
+_CHECKED_LEVELS = msgspec.json.Decoder(list[Level])
+
+
+def _levels(raw: msgspec.Raw, name: str) -> list[Level]:
+    """Decode the level array ``raw`` of the field ``name``, checking its decimal texts."""
+    if _COMPACT_LEVELS.fullmatch(raw) is not None:
+        return _PLAIN_LEVELS.decode(raw)
+    try:
+        return _CHECKED_LEVELS.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise msgspec.ValidationError(f"{exc} in `{name}`") from None
+
+
+_DEPTH_UPDATE = msgspec.json.Decoder(_DepthUpdate)
+
+
+def _depth_update(payload: bytes | str, receive_time: int) -> DepthDiff:
+    update = _DEPTH_UPDATE.decode(payload)
+    return DepthDiff(
+        exchange=EXCHANGE,
+        symbol=update.symbol,
+        first_update_id=update.first_update_id,
+        final_update_id=update.final_update_id,
+        bids=_levels(update.bids, "b"),
+        asks=_levels(update.asks, "a"),
+        event_time=update.event_time,
+        receive_time=receive_time,
+    )
+
+
+_KLINE = _handler(_Kline)
+_BY_KIND: dict[str, _Handler] = {
+    "depth": _depth_update,
+    "depth@100ms": _depth_update,
+    "depth@1000ms": _depth_update,
+    "bookTicker": _handler(_BookTicker),
+    "aggTrade": _handler(_AggTrade),
+    "miniTicker": _handler(_MiniTicker),
+}
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+_KLINE_ROWS = msgspec.json.Decoder(list[_KlineRow])
+_AGG_TRADE_ROWS = msgspec.json.Decoder(list[_AggTradeRow])
+_DEPTH_SNAPSHOT = msgspec.json.Decoder(_DepthSnapshot)
+
+
+def _handler_for(stream: str) -> _Handler:
+    kind = stream.partition("@")[2]
+    handler = _BY_KIND.get(kind)
+    if handler is not None:
+        return handler
+    if kind.startswith("kline_"):
+        return _KLINE
+    raise UnsupportedStreamError(f"unsupported stream {stream!r}")
+
+
+def decode_frame(frame: bytes | str, receive_time: int) -> StreamRecord:
+    """Normalize a combined-stream frame ``{"stream": ..., "data": {...}}``.
+
+    The stream name picks the payload's decoder. ``receive_time`` is epoch milliseconds.
+    """
+    try:
+        envelope = _ENVELOPE.decode(frame)
+    except msgspec.DecodeError as exc:
+        raise FrameError(f"not a combined-stream frame: {exc}") from None
+    return decode_stream_payload(envelope.stream, envelope.data, receive_time)
+
+
+def decode_stream_payload(stream: str, payload: bytes | str, receive_time: int) -> StreamRecord:
+    """Normalize the payload of ``stream`` (a ``/ws/<stream>`` frame or a combined frame's data)."""
+    handle = _handler_for(stream)
+    try:
+        return handle(payload, receive_time)
+    except msgspec.DecodeError as exc:
+        raise FrameError(f"invalid payload on stream {stream!r}: {exc}") from None
+
+
+def decode_klines(body: bytes | str, symbol: str, interval: str, receive_time: int) -> list[Candle]:
+    """Normalize a REST ``/api/v3/klines`` response for ``symbol`` and ``interval``."""
+    _check_symbol(symbol)  # REST responses do not name it: the caller does
+    try:
+        rows = _KLINE_ROWS.decode(body)
+    except msgspec.DecodeError as exc:
+        raise FrameError(f"invalid klines response for {symbol}: {exc}") from None
+    return [row.to_candle(symbol, interval, receive_time) for row in rows]
+
+
+def decode_agg_trades(body: bytes | str, symbol: str, receive_time: int) -> list[Trade]:
+    """Normalize a REST ``/api/v3/aggTrades`` response; the trade time is the event time."""
+    _check_symbol(symbol)  # REST responses do not name it: the caller does
+    try:
+        rows = _AGG_TRADE_ROWS.decode(body)
+    except msgspec.DecodeError as exc:
+        raise FrameError(f"invalid aggTrades response for {symbol}: {exc}") from None
+    return [row.to_trade(symbol, row.trade_time, receive_time) for row in rows]
+
+
+def decode_depth_snapshot(body: bytes | str, symbol: str, receive_time: int) -> BookSnapshot:
+    """Normalize a REST ``/api/v3/depth`` response; ``depth`` is its deeper side's level count."""
+    _check_symbol(symbol)  # REST responses do not name it: the caller does
+    try:
+        snapshot = _DEPTH_SNAPSHOT.decode(body)
+        bids = _levels(snapshot.bids, "bids")
+        asks = _levels(snapshot.asks, "asks")
+    except msgspec.DecodeError as exc:
+        raise FrameError(f"invalid depth snapshot for {symbol}: {exc}") from None
+    return BookSnapshot(
+        exchange=EXCHANGE,
+        symbol=symbol,
+        last_update_id=snapshot.last_update_id,
+        depth=max(len(bids), len(asks)),
+        bids=bids,
+        asks=asks,
+        timestamp=receive_time,
+    )

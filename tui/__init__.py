@@ -1,0 +1,1 @@
+"""The StreamForge operator console (``streamforge-tui``), built with Textual."""

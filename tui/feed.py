@@ -1,0 +1,187 @@
+"""The event feed: reads ``queue-events`` and posts them to the app in batches.
+
+:meth:`EventFeed.run` is meant to run as a Textual worker. It connects a
+:class:`~streamforge.orchestration.client.ControlClient` that reads the log from its beginning,
+posts one :class:`EventsReceived` message per poll that returned events (never one per event),
+and reports the link with :class:`FeedStatusChanged`. Whenever Kafka cannot be reached, or a
+periodic check while the log is quiet fails, it disconnects and tries again with exponential
+backoff; a new connection re-reads the log from its beginning, so consumers of the batches must
+fold events idempotently (see :class:`tui.state.JobBoard`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from aiokafka.errors import KafkaConnectionError
+from textual.message import Message
+
+from streamforge.bus import list_topics
+from streamforge.bus.topics import EVENTS
+from streamforge.config import Settings
+from streamforge.orchestration.client import ControlClient
+from streamforge.schemas import Command, Event
+
+
+class LinkState(StrEnum):
+    """The state of the feed's link to Kafka."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """The link state, why it is down (``detail``) and when the next attempt is due."""
+
+    state: LinkState
+    detail: str = ""
+    retry_in: float | None = None
+
+
+class EventsReceived(Message):
+    """Events read by one poll of the feed, in log order per queue."""
+
+    def __init__(self, events: list[Event]) -> None:
+        super().__init__()
+        self.events = events
+
+
+class FeedStatusChanged(Message):
+    """The feed's link to Kafka changed."""
+
+    def __init__(self, status: FeedStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
+class FeedUnavailable(RuntimeError):
+    """A command could not be sent because the feed is not connected."""
+
+
+class MessageTarget(Protocol):
+    """Where the feed posts its messages (a Textual app or widget)."""
+
+    def post_message(self, message: Message) -> bool:
+        """Queue ``message`` for the target."""
+        ...
+
+
+class Backoff:
+    """Exponential delays between reconnection attempts: ``initial``, doubling, capped."""
+
+    def __init__(self, initial: float = 0.5, maximum: float = 15.0, factor: float = 2.0) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.factor = factor
+        self._next = initial
+
+    def next_delay(self) -> float:
+        """The delay before the next attempt; each call grows the following one."""
+        delay = self._next
+        self._next = min(self._next * self.factor, self.maximum)
+        return delay
+
+    def reset(self) -> None:
+        """Start again from ``initial`` (after a successful connection)."""
+        self._next = self.initial
+
+
+async def check_broker(settings: Settings) -> None:
+    """Raise unless the cluster answers and holds the event log topic."""
+    topic = settings.topic(EVENTS)
+    if topic not in await list_topics(settings):
+        raise LookupError(f"topic {topic} does not exist")
+
+
+Probe = Callable[[Settings], Awaitable[None]]
+
+
+class EventFeed:
+    """Follows the event log for the console and sends its commands.
+
+    Args:
+        settings: How to reach Kafka and which topic prefix to use.
+        queue_id: Only pass on events of this queue id (all queues when ``None``).
+        backoff: Delays between reconnection attempts.
+        probe: Checks the cluster while the log is quiet; raising means disconnected.
+        probe_interval: Seconds without events after which ``probe`` runs.
+        probe_timeout: Seconds ``probe`` may take before the link counts as down.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        queue_id: str | None = None,
+        backoff: Backoff | None = None,
+        probe: Probe = check_broker,
+        probe_interval: float = 5.0,
+        probe_timeout: float = 10.0,
+    ) -> None:
+        self.settings = settings
+        self.queue_id = queue_id
+        self.backoff = backoff or Backoff()
+        self.probe = probe
+        self.probe_interval = probe_interval
+        self.probe_timeout = probe_timeout
+        self._client: ControlClient | None = None
+
+    @property
+    def connected(self) -> bool:
+        """Whether the feed currently holds a connection."""
+        return self._client is not None
+
+    async def send(self, command: Command) -> None:
+        """Publish ``command`` on ``queue-control``; raises :class:`FeedUnavailable` when
+        disconnected, or the Kafka error if the cluster does not acknowledge it."""
+        if self._client is None:
+            raise FeedUnavailable("not connected to Kafka")
+        await self._client.send(command)
+
+    async def run(self, target: MessageTarget) -> None:
+        """Follow the log and post messages to ``target`` until cancelled."""
+        while True:
+            target.post_message(FeedStatusChanged(FeedStatus(LinkState.CONNECTING)))
+            try:
+                async with ControlClient(self.settings, from_beginning=True) as client:
+                    self._client = client
+                    try:
+                        self.backoff.reset()
+                        target.post_message(FeedStatusChanged(FeedStatus(LinkState.CONNECTED)))
+                        await self._follow(client, target)
+                    finally:
+                        self._client = None
+            except Exception as exc:  # any failure of the link: report it and reconnect
+                delay = self.backoff.next_delay()
+                status = FeedStatus(LinkState.DISCONNECTED, self._describe(exc), delay)
+                target.post_message(FeedStatusChanged(status))
+                await asyncio.sleep(delay)
+
+    async def _follow(self, client: ControlClient, target: MessageTarget) -> None:
+        quiet_since = time.monotonic()
+        while True:
+            events = await client.next_events()
+            now = time.monotonic()
+            if events:
+                quiet_since = now
+                if self.queue_id is not None:
+                    events = [event for event in events if event.queue_id == self.queue_id]
+                if events:
+                    target.post_message(EventsReceived(events))
+            elif now - quiet_since >= self.probe_interval:
+                await asyncio.wait_for(self.probe(self.settings), self.probe_timeout)
+                quiet_since = time.monotonic()
+
+    def _describe(self, exc: Exception) -> str:
+        if isinstance(exc, KafkaConnectionError):
+            return f"cannot reach Kafka at {self.settings.kafka.bootstrap}"
+        if isinstance(exc, TimeoutError):
+            return f"Kafka at {self.settings.kafka.bootstrap} does not answer"
+        return str(exc) or type(exc).__name__
