@@ -192,8 +192,7 @@ class LocalKafka:
         ]
 
     def _format(self, dist: KafkaDistribution, deadline: float) -> None:
-        # A KRaft cluster id is a base64url uuid without padding; meta.properties keeps it.
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = new_cluster_id()
         args = ("format", "--standalone", "-t", cluster_id, "-c", str(self._properties))
         command = self._java(dist, "kafka.tools.StorageTool", *args)
         try:
@@ -278,6 +277,18 @@ def _summary(lines: list[str]) -> str:
     ]
     meaningful = errors or [line.strip() for line in lines if line.strip()]
     return meaningful[-1] if meaningful else "no log output"
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: a base64url uuid without padding (meta.properties keeps it).
+
+    Like Kafka's own ``Uuid.randomUuid()`` it never starts with ``-``, which the storage
+    tool's command line would take for an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _with_notes(error: BrokerStartError, lines: list[str]) -> BrokerStartError:

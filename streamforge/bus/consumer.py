@@ -20,11 +20,12 @@ from typing import Any, Generic, Self, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError
-from aiokafka.structs import ConsumerRecord, OffsetAndMetadata, TopicPartition
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
 
 from streamforge.bus.connection import client_options
 from streamforge.bus.dlq import DeadLetterQueue
 from streamforge.bus.metrics import CONSUMED_RECORDS, DLQ_RECORDS
+from streamforge.bus.records import LEAN, RawRecord
 from streamforge.config import Settings
 from streamforge.schemas import ContractError, Decoder
 
@@ -35,10 +36,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Batch(Generic[T]):
-    """Valid records of one poll, in partition order; ``values[i]`` decodes ``records[i]``."""
+    """Valid records of one poll, in partition order.
 
-    records: list[ConsumerRecord[bytes, bytes]]
+    ``values[i]`` decodes ``records[i]``, which was read from ``partitions[i]``.
+    """
+
+    records: list[RawRecord]
     values: list[T]
+    partitions: list[TopicPartition]
 
     def __len__(self) -> int:
         return len(self.values)
@@ -104,6 +109,7 @@ class BusConsumer(Generic[T]):
             **client_options(settings),
             group_id=self.options.group_id,
             enable_auto_commit=False,
+            value_deserializer=LEAN,
             auto_offset_reset="earliest" if self.options.from_beginning else "latest",
             max_partition_fetch_bytes=self.options.max_partition_fetch_bytes,
             fetch_max_bytes=self.options.fetch_max_bytes,
@@ -192,17 +198,16 @@ class BusConsumer(Generic[T]):
 
         Returns the number of records read (valid and dead-lettered).
         """
-        fetched: dict[
-            TopicPartition, list[ConsumerRecord[bytes, bytes]]
-        ] = await self._consumer.getmany(
+        fetched: dict[TopicPartition, list[RawRecord]] = await self._consumer.getmany(
             timeout_ms=self.options.poll_timeout_ms, max_records=self.options.max_records
         )
         if not fetched:
             return 0
         async with self._lock:
             assigned = self._consumer.assignment()
-            records: list[ConsumerRecord[bytes, bytes]] = []
+            records: list[RawRecord] = []
             values: list[T] = []
+            partitions: list[TopicPartition] = []
             offsets: dict[TopicPartition, OffsetAndMetadata] = {}
             total = 0
             decode = self.codec.decode
@@ -212,14 +217,15 @@ class BusConsumer(Generic[T]):
                 total += len(batch)
                 for record in batch:
                     try:
-                        values.append(decode(record.value))
+                        values.append(decode(record.value or b""))
                     except ContractError as exc:
-                        await self._dead_letter(record, exc)
+                        await self._dead_letter(tp, record, exc)
                         continue
                     records.append(record)
+                    partitions.append(tp)
                 offsets[tp] = OffsetAndMetadata(batch[-1].offset + 1, "")
             if values:
-                await handler(Batch(records, values))
+                await handler(Batch(records, values, partitions))
             await self._commit(offsets)
             for tp, batch in fetched.items():
                 if tp in offsets:
@@ -231,21 +237,20 @@ class BusConsumer(Generic[T]):
         while not stop.is_set():
             await self.poll(handler)
 
-    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: Exception) -> None:
-        where = f"{record.topic}[{record.partition}]@{record.offset}"
+    async def _dead_letter(self, tp: TopicPartition, record: RawRecord, exc: Exception) -> None:
         if self.dlq is None:
-            DLQ_RECORDS.labels(record.topic, "skipped").inc()
-            log.warning("skipped an undecodable record at %s: %s", where, exc)
+            DLQ_RECORDS.labels(tp.topic, "skipped").inc()
+            log.warning("skipped an undecodable record at %s@%d: %s", tp, record.offset, exc)
             return
         await self.dlq.send(
-            record.topic,
+            tp.topic,
             record.value,
             record.key,
             reason=str(exc),
             error=type(exc).__name__,
-            partition=record.partition,
+            partition=tp.partition,
             offset=record.offset,
-            headers=record.headers,
+            headers=list(record.headers),
         )
 
     async def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:

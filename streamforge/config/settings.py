@@ -125,7 +125,7 @@ class KafkaSettings:
     ssl_keyfile: str | None = _setting(None, _existing_file)
     ssl_key_password: Secret | None = _setting(None, secret=True)
     ssl_check_hostname: bool = _setting(True)
-    compression: str = _setting("lz4", _choice(COMPRESSION_TYPES, upper=False))
+    compression: str = _setting("zstd", _choice(COMPRESSION_TYPES, upper=False))
     client_id: str = _setting("streamforge")
     replication_factor: int = _setting(1, _positive_int)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import ConsumerRecord
 
 from streamforge.bus import (
     Batch,
@@ -244,3 +245,34 @@ async def test_records_handled_before_a_rebalance_are_not_handled_again(
     finally:
         await first.stop()
     assert sorted(handled, key=int) == [str(i).encode() for i in range(400)]
+
+
+async def test_batches_carry_lean_records_and_plain_consumers_are_untouched(
+    kafka_settings: Settings,
+) -> None:
+    topic = await make_topic(kafka_settings, "lean", partitions=2)
+    await produce(kafka_settings, topic, [b"v"])
+    seen: list[Batch[bytes]] = []
+
+    async def keep(batch: Batch[bytes]) -> None:
+        seen.append(batch)
+
+    async with BusConsumer(kafka_settings, [topic], RawCodec()) as reader:
+        for _ in range(10):
+            await reader.poll(keep)
+    (batch,) = seen
+    record = batch.records[0]
+    assert not isinstance(record, ConsumerRecord)  # the lean path is in effect
+    assert (record.offset, record.key, record.value) == (0, b"binance:ETHUSDT", b"v")
+    assert batch.partitions[0].topic == topic
+
+    plain = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka_settings.kafka.bootstrap, auto_offset_reset="earliest"
+    )
+    await plain.start()
+    try:
+        fetched = await plain.getmany(timeout_ms=5000)
+    finally:
+        await plain.stop()
+    (records,) = fetched.values()
+    assert isinstance(records[0], ConsumerRecord)

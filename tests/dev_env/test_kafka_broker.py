@@ -21,6 +21,7 @@ from dev_env.kafka import (
     LocalKafka,
     shared_dist_env,
 )
+from dev_env.kafka.broker import new_cluster_id
 from streamforge.config import Settings
 
 
@@ -180,3 +181,11 @@ def test_port_in_use_is_refused(broker: LocalKafka) -> None:
 
         with pytest.raises(BrokerStartError, match=f"^port {port} on 127.0.0.1 is already in use$"):
             LocalKafka(broker.data_dir, port=port, env=shared_dist_env()).start()
+
+
+def test_cluster_ids_never_look_like_an_option() -> None:
+    # One id in 64 would start with "-" if drawn naively; the storage tool then fails.
+    ids = {new_cluster_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert not any(i.startswith("-") for i in ids)
+    assert all(len(i) == 22 for i in ids)
