@@ -2,60 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-from typing import Any
-
 import click
 
-from streamforge.cli.common import run_async, settings_from
-from streamforge.services import Service, ServiceHost
+from streamforge.cli.service_command import service_command
+from streamforge.services import Service
 from streamforge.services.dummy import DummyService
-from streamforge.services.logs import configure_logging
-
-
-def service_command(name: str, help_text: str) -> Callable[[Callable[..., Service]], click.Command]:
-    """Turn a factory of a service into a ``run`` sub-command with the shared options."""
-
-    def decorate(factory: Callable[..., Service]) -> click.Command:
-        @click.option("--queue-id", required=True, help="The queue (workflow) id of this run.")
-        @click.option("--metrics-port", type=int, default=None, help="Port of /metrics, /health.")
-        @click.option(
-            "--loading-interval",
-            default=2.0,
-            show_default=True,
-            help="Seconds between loading events.",
-        )
-        @click.pass_context
-        def command(
-            ctx: click.Context,
-            /,
-            queue_id: str,
-            metrics_port: int | None,
-            loading_interval: float,
-            **options: Any,
-        ) -> None:
-            settings = settings_from(ctx)
-            if metrics_port is not None:
-                settings = dataclasses.replace(settings, metrics_port=metrics_port)
-            configure_logging(settings.log_level)
-            host = ServiceHost(
-                factory(**options), settings, queue_id, loading_interval=loading_interval
-            )
-            ctx.exit(run_async(host.run()))
-
-        command.__doc__ = help_text
-        return click.command(name, help=help_text)(_copy_params(factory, command))
-
-    return decorate
-
-
-def _copy_params(source: Callable[..., Any], target: Callable[..., Any]) -> Callable[..., Any]:
-    target.__click_params__ = [  # type: ignore[attr-defined]
-        *getattr(target, "__click_params__", []),
-        *getattr(source, "__click_params__", []),
-    ]
-    return target
 
 
 @click.group()

@@ -6,11 +6,55 @@ topic holds candles and trades). Prices and quantities are the exchange's exact 
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from itertools import chain
+from operator import attrgetter
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
-from streamforge.schemas.fields import Decimal, EpochMillis, Exchange, ExchangeId, Level, Symbol
+from streamforge.schemas.fields import (
+    DECIMAL_PATTERN,
+    EXCHANGE_PATTERN,
+    SYMBOL_PATTERN,
+    Decimal,
+    EpochMillis,
+    Exchange,
+    ExchangeId,
+    Level,
+    Symbol,
+)
+
+_SEP = "\x1f"
+_LEVELS = re.compile(f"(?:{DECIMAL_PATTERN}(?:{_SEP}{DECIMAL_PATTERN})*)?").fullmatch
+
+
+class _TextCheck:
+    """Checks a record's text fields (exchange, symbol, decimals) with one regex match.
+
+    The fields are joined with a separator that none of them may contain and matched at once;
+    only a failing record pays for finding the field to name.
+    """
+
+    def __init__(self, decimals: tuple[str, ...]) -> None:
+        self.fields = ("exchange", "symbol", *decimals)
+        self.patterns = (EXCHANGE_PATTERN, SYMBOL_PATTERN, *(DECIMAL_PATTERN for _ in decimals))
+        self._get = attrgetter(*self.fields)
+        self._match = re.compile(_SEP.join(self.patterns)).fullmatch
+
+    def __call__(self, record: Any) -> None:
+        values = self._get(record)
+        if self._match(_SEP.join(values)) is None:
+            for name, pattern, value in zip(self.fields, self.patterns, values, strict=True):
+                if not isinstance(value, str) or re.fullmatch(pattern, value) is None:
+                    raise ValueError(f"`{name}` must match ^{pattern}$, got {value!r}")
+
+
+def _check_levels(name: str, levels: list[Level]) -> None:
+    if _LEVELS(_SEP.join(chain.from_iterable(levels))) is None:
+        for level in levels:
+            if len(level) != 2 or not all(_LEVELS(text) for text in level):
+                raise ValueError(f"`{name}` levels must be [price, qty] decimals, got {level!r}")
 
 
 class MarketRecord(
@@ -22,6 +66,21 @@ class MarketRecord(
     exchange: Exchange
     symbol: Symbol
 
+    #: Decimal text fields of the record type, checked with exchange and symbol.
+    _decimals: ClassVar[tuple[str, ...]] = ()
+    #: Fields holding lists of ``[price, qty]`` levels.
+    _levels: ClassVar[tuple[str, ...]] = ()
+    _check: ClassVar[_TextCheck]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._check = _TextCheck(cls._decimals)
+
+    def __post_init__(self) -> None:
+        self._check(self)
+        for name in self._levels:
+            _check_levels(name, getattr(self, name))
+
     @property
     def key(self) -> str:
         """The Kafka key that keeps one symbol in order: ``exchange:SYMBOL``."""
@@ -30,6 +89,8 @@ class MarketRecord(
 
 class Trade(MarketRecord, frozen=True, tag="trade"):
     """An aggregate trade (Binance ``aggTrade``): live and historical share these ids."""
+
+    _decimals = ("price", "qty")
 
     trade_id: ExchangeId
     price: Decimal
@@ -49,6 +110,17 @@ class Trade(MarketRecord, frozen=True, tag="trade"):
 
 class Candle(MarketRecord, frozen=True, tag="candle"):
     """A kline; ``closed`` is false while the interval is still open."""
+
+    _decimals = (
+        "open",
+        "high",
+        "low",
+        "close",
+        "volume",
+        "quote_volume",
+        "taker_buy_volume",
+        "taker_buy_quote_volume",
+    )
 
     interval: str
     open_time: EpochMillis
@@ -75,6 +147,8 @@ class Candle(MarketRecord, frozen=True, tag="candle"):
 class DepthDiff(MarketRecord, frozen=True, tag="depth"):
     """One diff-depth event: levels to set (quantity ``0`` removes a level)."""
 
+    _levels = ("bids", "asks")
+
     first_update_id: ExchangeId
     final_update_id: ExchangeId
     bids: list[Level]
@@ -85,6 +159,8 @@ class DepthDiff(MarketRecord, frozen=True, tag="depth"):
 
 class BBO(MarketRecord, frozen=True, tag="bbo"):
     """Best bid and offer after ``update_id``."""
+
+    _decimals = ("bid", "bid_qty", "ask", "ask_qty")
 
     update_id: ExchangeId
     bid: Decimal
@@ -98,6 +174,8 @@ class BBO(MarketRecord, frozen=True, tag="bbo"):
 class BookSnapshot(MarketRecord, frozen=True, tag="book"):
     """The top ``depth`` levels a side of a local order book, as of ``last_update_id``."""
 
+    _levels = ("bids", "asks")
+
     last_update_id: ExchangeId
     depth: int
     bids: list[Level]
@@ -107,6 +185,8 @@ class BookSnapshot(MarketRecord, frozen=True, tag="book"):
 
 class Ticker(MarketRecord, frozen=True, tag="ticker"):
     """Rolling 24-hour statistics (Binance ``miniTicker``)."""
+
+    _decimals = ("open", "high", "low", "last", "volume", "quote_volume")
 
     open: Decimal
     high: Decimal

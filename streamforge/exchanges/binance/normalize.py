@@ -15,12 +15,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from streamforge.schemas import BBO, BookSnapshot, Candle, DepthDiff, Ticker, Trade
-from streamforge.schemas.fields import Decimal, EpochMillis, ExchangeId, Level, Symbol
+from streamforge.schemas.fields import (
+    DECIMAL_PATTERN,
+    SYMBOL_PATTERN,
+    EpochMillis,
+    ExchangeId,
+    Level,
+)
 
 EXCHANGE = "binance"
 
@@ -38,15 +44,8 @@ class UnsupportedStreamError(FrameError):
     """A well-formed frame of a stream kind this module does not normalize."""
 
 
-def _contract_pattern(field_type: Any) -> str:
-    """The regex of a constrained text field of the contracts, e.g. ``^[0-9]+...$``."""
-    meta: msgspec.Meta = get_args(field_type)[1]
-    assert meta.pattern is not None
-    return meta.pattern
-
-
-_DECIMAL_TEXT = re.compile(_contract_pattern(Decimal))
-_SYMBOL_TEXT = re.compile(_contract_pattern(Symbol))
+_DECIMAL_TEXT = re.compile(DECIMAL_PATTERN)
+_SYMBOL_TEXT = re.compile(SYMBOL_PATTERN)
 
 
 def _check_symbol(symbol: str) -> None:
@@ -343,11 +342,10 @@ def _handler(payload_type: type[_Payload]) -> _Handler:
 # Level arrays are the bulk of depth payloads. One byte-level regex vouches for a compact array
 # of decimal pairs (what Binance sends), which then decodes as plain strings; anything else goes
 # through the validating decoder, which accepts it or names the offending element.
-_DECIMAL = b'"' + _DECIMAL_TEXT.pattern.strip("^$").encode() + b'"'
+_DECIMAL = b'"' + DECIMAL_PATTERN.encode() + b'"'
 _LEVEL = rb"\[" + _DECIMAL + rb"," + _DECIMAL + rb"\]"
 _COMPACT_LEVELS = re.compile(rb"\[(?:" + _LEVEL + rb"(?:," + _LEVEL + rb")*)?\]")
 _PLAIN_LEVELS = msgspec.json.Decoder(list[tuple[str, str]])
-_CHECKED_LEVELS = msgspec.json.Decoder(list[Level])
 
 
 def _levels(raw: msgspec.Raw, name: str) -> list[Level]:
@@ -355,9 +353,16 @@ def _levels(raw: msgspec.Raw, name: str) -> list[Level]:
     if _COMPACT_LEVELS.fullmatch(raw) is not None:
         return _PLAIN_LEVELS.decode(raw)
     try:
-        return _CHECKED_LEVELS.decode(raw)
+        levels = _PLAIN_LEVELS.decode(raw)
     except msgspec.ValidationError as exc:
         raise msgspec.ValidationError(f"{exc} in `{name}`") from None
+    for index, level in enumerate(levels):
+        for side, text in enumerate(level):
+            if _DECIMAL_TEXT.fullmatch(text) is None:
+                raise msgspec.ValidationError(
+                    f"{text!r} is not decimal text - at `$[{index}][{side}]` in `{name}`"
+                )
+    return levels
 
 
 _DEPTH_UPDATE = msgspec.json.Decoder(_DepthUpdate)
