@@ -109,7 +109,14 @@ async def main() -> None:
     async with cluster() as bootstrap:
         settings = load_settings(env={**os.environ, "STREAMFORGE_KAFKA_BOOTSTRAP": bootstrap})
         topic = f"bench-bus-{uuid.uuid4().hex[:8]}"
-        await ensure_topics(settings, [TopicSpec(topic, partitions=args.partitions)])
+        warm_up = f"{topic}-warm-up"
+        await ensure_topics(
+            settings,
+            [TopicSpec(name, partitions=args.partitions) for name in (topic, warm_up)],
+        )
+        # A fresh JVM runs its JIT compiler for the first seconds: warm the broker up first,
+        # as any long-running broker is.
+        await produce(settings, warm_up, records[: min(len(records), 300_000)])
         print(
             f"records: {args.records:,} of {size:.0f} bytes, {args.partitions} partitions, "
             f"compression {settings.kafka.compression}, acks=all, idempotent"

@@ -15,8 +15,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError
@@ -27,6 +26,7 @@ from streamforge.bus.dlq import DeadLetterQueue
 from streamforge.bus.metrics import CONSUMED_RECORDS, DLQ_RECORDS
 from streamforge.bus.records import LEAN, RawRecord
 from streamforge.config import Settings
+from streamforge.lifecycle import AsyncLifecycle
 from streamforge.schemas import ContractError, Decoder
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class _SafeRebalance(ConsumerRebalanceListener):  # type: ignore[misc]
             self._owner._consumer.pause(*assigned)
 
 
-class BusConsumer(Generic[T]):
+class BusConsumer(AsyncLifecycle, Generic[T]):
     """Consumes ``topics`` and hands decoded batches to a handler; use as ``async with``.
 
     With ``group_id`` the partitions are shared by the group and offsets are committed after
@@ -152,18 +152,6 @@ class BusConsumer(Generic[T]):
     async def stop(self) -> None:
         """Leave the group and disconnect; nothing uncommitted is committed."""
         await self._consumer.stop()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def pause(self) -> None:
         """Stop fetching (backpressure), including partitions assigned later by a rebalance;

@@ -21,8 +21,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
@@ -31,6 +30,7 @@ from aiokafka.structs import RecordMetadata, TopicPartition
 from streamforge.bus.connection import client_options
 from streamforge.bus.metrics import PRODUCED_RECORDS
 from streamforge.config import Settings
+from streamforge.lifecycle import AsyncLifecycle
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class _Pipeline:
         return not self.closed and not self.sending and self.unacked == 0
 
 
-class BusProducer:
+class BusProducer(AsyncLifecycle):
     """An idempotent Kafka producer with a batched fast path; use as ``async with``."""
 
     def __init__(self, settings: Settings, options: ProducerOptions | None = None) -> None:
@@ -134,18 +134,6 @@ class BusProducer:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             await self._producer.stop()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def send(
         self,

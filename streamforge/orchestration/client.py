@@ -5,18 +5,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Collection
-from types import TracebackType
-from typing import Self
 
 from streamforge.bus import Batch, BusConsumer, BusProducer, ConsumerOptions
 from streamforge.bus.topics import CONTROL, EVENTS
 from streamforge.config import Settings
+from streamforge.lifecycle import AsyncLifecycle
 from streamforge.schemas import Codec, Command, Event, EventName, encode
 
 _event_codec: Codec[Event] = Codec(Event)
 
 
-class ControlClient:
+class ControlClient(AsyncLifecycle):
     """Publishes commands on ``queue-control`` and reads ``queue-events``.
 
     The event reader is positioned when the client starts (at the end of the log, or at its
@@ -36,7 +35,8 @@ class ControlClient:
         )
         self._backlog: list[Event] = []
 
-    async def __aenter__(self) -> Self:
+    async def start(self) -> None:
+        """Connect the command producer and position the event reader."""
         try:
             await self._producer.start()
         except BaseException:
@@ -47,14 +47,9 @@ class ControlClient:
         except BaseException:
             await self._producer.stop()
             raise
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def stop(self) -> None:
+        """Disconnect both."""
         try:
             await self._events.stop()
         finally:

@@ -13,12 +13,12 @@ import contextlib
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 from typing import Any
 
 import msgspec
 from aiohttp import web
 
+from streamforge.lifecycle import AsyncLifecycle
 from streamforge.simulator.bench import Bench
 from streamforge.simulator.config import SimConfig
 from streamforge.simulator.connection import Connection, ConnectionRules
@@ -39,7 +39,7 @@ _GOING_AWAY = 1001
 _MAX_URL = 65_536
 
 
-class Simulator:
+class Simulator(AsyncLifecycle):
     """A Binance-compatible exchange on ``127.0.0.1`` (or ``config.host``)."""
 
     def __init__(self, config: SimConfig | None = None) -> None:
@@ -93,18 +93,6 @@ class Simulator:
         }
 
     # -- lifecycle -----------------------------------------------------------------------------
-
-    async def __aenter__(self) -> Simulator:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         """Bind the port and start serving."""

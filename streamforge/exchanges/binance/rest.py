@@ -17,8 +17,7 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import httpx
 import msgspec
@@ -28,6 +27,7 @@ from streamforge.exchanges.binance.normalize import (
     decode_depth_snapshot,
     decode_klines,
 )
+from streamforge.lifecycle import AsyncLifecycle
 from streamforge.schemas import BookSnapshot, Candle, Trade, now_millis
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class RetryPolicy:
         return random.uniform(0, min(self.max_s, self.initial_s * 2**attempt))
 
 
-class BinanceRest:
+class BinanceRest(AsyncLifecycle):
     """An async client of Binance's spot market-data endpoints; use as ``async with``."""
 
     def __init__(
@@ -145,18 +145,10 @@ class BinanceRest:
         self.requests = 0
         self.throttled = 0
 
-    async def __aenter__(self) -> Self:
-        return self
+    async def start(self) -> None:
+        """Nothing to do: connections open on first use."""
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-    async def close(self) -> None:
+    async def stop(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
 

@@ -33,6 +33,8 @@ import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from streamforge.lifecycle import AsyncLifecycle
+
 log = logging.getLogger(__name__)
 
 FrameHandler = Callable[[bytes, int], None]
@@ -333,7 +335,7 @@ async def _wait_any(*events: asyncio.Event, within: float) -> bool:
     return bool(done)
 
 
-class BinanceStreams:
+class BinanceStreams(AsyncLifecycle):
     """All stream subscriptions of one process, sharded over connections.
 
     Use ``async with``; :meth:`add` and :meth:`remove` change the streams at runtime.
@@ -362,11 +364,8 @@ class BinanceStreams:
         """Every subscribed stream."""
         return frozenset(s for c in self.connections for s in c.streams)
 
-    async def __aenter__(self) -> BinanceStreams:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.stop()
+    async def start(self) -> None:
+        """Nothing to do: connections open as streams are added."""
 
     async def add(self, streams: Iterable[str]) -> None:
         """Subscribe to ``streams`` (stream names such as ``btcusdt@aggTrade``)."""
