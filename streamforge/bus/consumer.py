@@ -203,14 +203,20 @@ class BusConsumer(AsyncLifecycle, Generic[T]):
                 if tp not in assigned:
                     continue  # revoked while we waited: the new owner reads them
                 total += len(batch)
-                for record in batch:
-                    try:
-                        values.append(decode(record.value or b""))
-                    except ContractError as exc:
-                        await self._dead_letter(tp, record, exc)
-                        continue
-                    records.append(record)
-                    partitions.append(tp)
+                try:  # the common case, every record valid, decodes in one comprehension
+                    values.extend([decode(record.value or b"") for record in batch])
+                    records.extend(batch)
+                    partitions.extend([tp] * len(batch))
+                except ContractError:
+                    for record in batch:
+                        try:
+                            value = decode(record.value or b"")
+                        except ContractError as exc:
+                            await self._dead_letter(tp, record, exc)
+                            continue
+                        values.append(value)
+                        records.append(record)
+                        partitions.append(tp)
                 offsets[tp] = OffsetAndMetadata(batch[-1].offset + 1, "")
             if values:
                 await handler(Batch(records, values, partitions))
