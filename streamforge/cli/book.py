@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import click
@@ -39,6 +41,10 @@ def replay(file: Path, symbol: str | None, jsonl: bool) -> None:
             if number == 0:
                 click.echo(_TABLE_HEADER)
             click.echo(_table_line(bbo))
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as other Unix tools do. Point
+        # stdout at /dev/null so that the interpreter's final flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except OSError as exc:
         raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
     except (ReplayFormatError, FrameError) as exc:
