@@ -6,9 +6,16 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from dev_env.kafka import kafka_for_tests
 from streamforge.config import Settings, load_settings
+
+# A shared 2-core machine makes single examples slow now and then: judge properties, not speed.
+settings.register_profile(
+    "streamforge", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("streamforge")
 
 
 @pytest.fixture(scope="session")
