@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from streamforge.cli.run_loader_history import loader_history
 from streamforge.cli.service_command import service_command
 from streamforge.services import Service
 from streamforge.services.dummy import DummyService
@@ -22,4 +23,5 @@ def dummy_service(simulate_loading: bool, duration: float, fail_after: float | N
     return DummyService(simulate_loading=simulate_loading, duration=duration, fail_after=fail_after)
 
 
-run.add_command(dummy_service)
+for command in (dummy_service, loader_history):
+    run.add_command(command)

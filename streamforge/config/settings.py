@@ -145,7 +145,7 @@ class BinanceSettings:
 
     rest_url: str = _setting("https://api.binance.com", _url("http", "https"))
     ws_url: str = _setting("wss://stream.binance.com:9443", _url("ws", "wss"))
-    data_url: str = _setting("https://data.binance.vision", _url("http", "https"))
+    data_url: str = _setting("https://data.binance.vision/data", _url("http", "https"))
 
 
 @dataclass(frozen=True)
