@@ -36,7 +36,7 @@ async def client(settings: Settings) -> AsyncIterator[ControlClient]:
 
 
 async def wait_for(
-    client: ControlClient, queue_id: str, name: EventName, wait_s: float = 30
+    client: ControlClient, queue_id: str, name: EventName, wait_s: float = 60
 ) -> list[Event]:
     """Events of ``queue_id`` up to and including the first ``name`` event."""
     seen: list[Event] = []
@@ -180,7 +180,7 @@ async def test_sigterm_stops_a_service_process_like_stop(
         await wait_for(client, "q-term", EventName.STARTED)
         process.send_signal(signal.SIGTERM)
         history = await wait_for(client, "q-term", EventName.INTERRUPTED)
-        assert await asyncio.to_thread(process.wait, 30) == EXIT_INTERRUPTED
+        assert await asyncio.to_thread(process.wait, 60) == EXIT_INTERRUPTED
     finally:
         process.kill()
     assert history[-1].event is EventName.INTERRUPTED
