@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from streamforge.cli.run_loader_history import loader_history
+from streamforge.cli.run_loader_ws import loader_ws
 from streamforge.cli.service_command import service_command
 from streamforge.services import Service
 from streamforge.services.dummy import DummyService
@@ -23,5 +24,5 @@ def dummy_service(simulate_loading: bool, duration: float, fail_after: float | N
     return DummyService(simulate_loading=simulate_loading, duration=duration, fail_after=fail_after)
 
 
-for command in (dummy_service, loader_history):
+for command in (dummy_service, loader_history, loader_ws):
     run.add_command(command)

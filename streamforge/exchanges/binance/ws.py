@@ -38,6 +38,9 @@ from streamforge.lifecycle import AsyncLifecycle
 log = logging.getLogger(__name__)
 
 FrameHandler = Callable[[bytes, int], None]
+#: Frames handled before the read loop lets other tasks run. While frames keep arriving,
+#: ``recv()`` never suspends, and without a yield the tasks that publish what was read starve.
+FRAMES_PER_TURN = 256
 
 
 class StreamListener(Protocol):
@@ -310,6 +313,8 @@ class StreamConnection:
                 stats.frames += 1
                 stats.last_frame_ms = now_ms
                 on_frame(frame, now_ms)
+                if not stats.frames % FRAMES_PER_TURN:
+                    await asyncio.sleep(0)
         except ConnectionClosed as exc:
             return f"closed: {exc}"
 

@@ -1,0 +1,243 @@
+"""Ingest throughput: exchange simulator -> loader-ws -> Kafka, end to end, in one loader process.
+
+Usage: ``python benchmarks/ingest.py [--seconds 10] [--warm-up 5] [--partitions 6]``. Uses the
+cluster in ``STREAMFORGE_KAFKA_BOOTSTRAP`` if set, otherwise starts a local broker for the run.
+
+The simulator runs in its own process in benchmark mode (``python -m streamforge.cli.sim --bench``:
+pre-rendered aggTrade frames of one symbol, as fast as the client reads). This process runs the
+loader-ws service under its host, streaming that symbol's aggTrades into ``md.trades``. Bench-mode
+trade ids repeat every few thousand frames, so the loader runs with ``gap_free_trades=False``:
+everything else (WebSocket client, decoding, routing, the bounded queue, the batched producer) is
+the production path.
+
+Printed: frames/s received and records/s published over the measured window (after a warm-up
+that also warms the broker's JIT), the lag from the moment a frame was read to the broker's append
+of its record (``md.trades`` is created with ``LogAppendTime`` for this, so lags are exact per
+record), and where the CPU went: this process, the simulator, the broker, idle.
+
+``--stages`` also measures the loader's path in stages over the same socket (frames read only;
+read and decoded; the full loader), to show what each stage costs per frame.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+from bus import cluster  # the sibling benchmark's broker helper
+
+from streamforge.bus import (
+    Batch,
+    BusConsumer,
+    ConsumerOptions,
+    TopicSpec,
+    ensure_topics,
+    platform_topics,
+)
+from streamforge.bus.topics import TRADES
+from streamforge.config import Settings, load_settings
+from streamforge.config.settings import BinanceSettings
+from streamforge.exchanges.binance.normalize import decode_frame
+from streamforge.exchanges.binance.ws import BinanceStreams
+from streamforge.schemas import RawCodec, now_millis
+from streamforge.services import ServiceHost
+from streamforge.services.loader_ws import LoaderOptions, LoaderWsService
+from streamforge.simulator import SimulatorProcess
+
+SYMBOL = "BTCUSDT"
+STREAM = f"{SYMBOL.lower()}@aggTrade"
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+class _Received(msgspec.Struct):
+    receive_time: int
+
+
+class CpuMeter:
+    """CPU seconds used by this process, its child processes (by command) and the machine."""
+
+    def sample(self) -> dict[str, float]:
+        """Cumulative CPU seconds by consumer, plus ``machine`` (busy) and ``wall``."""
+        usage = {"loader (this process)": time.process_time()}
+        for pid in _children():
+            name, seconds = _process_cpu(pid)
+            usage[name] = usage.get(name, 0.0) + seconds
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + fields[4]
+        usage["machine busy"] = (sum(fields) - idle) / _TICKS
+        usage["wall"] = time.monotonic()
+        return usage
+
+    @staticmethod
+    def report(before: dict[str, float], after: dict[str, float]) -> str:
+        """Cores used by each consumer between two samples."""
+        wall = after["wall"] - before["wall"]
+        cores = {
+            name: (after[name] - before.get(name, 0.0)) / wall for name in after if name != "wall"
+        }
+        known = sum(v for k, v in cores.items() if k != "machine busy")
+        cores["other (broker if external, other users)"] = cores["machine busy"] - known
+        return ", ".join(f"{name} {value:.2f}" for name, value in cores.items())
+
+
+def _children() -> list[int]:
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        pids += [int(p) for p in (task / "children").read_text().split()]
+    return pids
+
+
+def _process_cpu(pid: int) -> tuple[str, float]:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "gone", 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    seconds = (int(fields[11]) + int(fields[12])) / _TICKS
+    name = "simulator" if b"streamforge.cli.sim" in command else "broker"
+    return name, seconds
+
+
+async def loader_throughput(
+    settings: Settings, seconds: float, warm_up: float
+) -> tuple[float, float, int, int]:
+    """Run loader-ws; frames/s and records/s over the window, and the window (epoch ms)."""
+    options = LoaderOptions(kinds=("aggTrade",), gap_free_trades=False)
+    service = LoaderWsService(symbols=(SYMBOL,), options=options)
+    host = ServiceHost(service, settings, "bench-ingest", handle_signals=False)
+    meter = CpuMeter()
+    running = asyncio.create_task(host.run())
+    try:
+        while service.pipeline is None or not service.pipeline.stats.frames:
+            if running.done():
+                raise RuntimeError(f"loader-ws ended early: {running.result()}")
+            await asyncio.sleep(0.1)
+        stats = service.pipeline.stats
+        await asyncio.sleep(warm_up)
+        cpu, frames, published, start_ms = (
+            meter.sample(),
+            stats.frames,
+            stats.published,
+            now_millis(),
+        )
+        start = time.perf_counter()
+        await asyncio.sleep(seconds)
+        elapsed = time.perf_counter() - start
+        frames, published = stats.frames - frames, stats.published - published
+        end_ms = now_millis()
+        print(f"cpu cores used:         {CpuMeter.report(cpu, meter.sample())}")
+        print(f"queued at the end:      {service.pipeline.publisher.queued_bytes:,} bytes")
+    finally:
+        host.request_stop()
+        await running
+    return frames / elapsed, published / elapsed, start_ms, end_ms
+
+
+async def lags(settings: Settings, start_ms: int, end_ms: int) -> list[int]:
+    """Receive-to-append lag (ms) of every ``md.trades`` record received in the window."""
+    decode = msgspec.json.Decoder(_Received).decode
+    found: list[int] = []
+    options = ConsumerOptions(group_id=None, from_beginning=True, max_records=50_000)
+
+    async def keep(batch: Batch[bytes]) -> None:
+        for record, value in zip(batch.records, batch.values, strict=True):
+            received = decode(value).receive_time
+            if start_ms <= received <= end_ms:
+                found.append(record.timestamp - received)
+
+    async with BusConsumer(settings, [settings.topic(TRADES)], RawCodec(), options=options) as md:
+        ends = await md.end_offsets()
+        for tp, end in ends.items():
+            while await md.position(tp) < end:
+                await md.poll(keep)
+    return found
+
+
+async def stage_rate(ws_url: str, on_frame: Callable[[bytes, int], None], seconds: float) -> float:
+    """Frames/s through ``on_frame`` on one connection, after a one-second warm-up."""
+    count = 0
+
+    def counted(frame: bytes, receive_ms: int) -> None:
+        nonlocal count
+        count += 1
+        on_frame(frame, receive_ms)
+
+    async with BinanceStreams(ws_url, counted) as streams:
+        await streams.add([STREAM])
+        await asyncio.sleep(1.0)
+        first, start = count, time.perf_counter()
+        await asyncio.sleep(seconds)
+        return (count - first) / (time.perf_counter() - start)
+
+
+def _ignore(frame: bytes, receive_ms: int) -> None:
+    pass
+
+
+def _decode(frame: bytes, receive_ms: int) -> None:
+    decode_frame(frame, receive_ms)
+
+
+def market_topics(partitions: int) -> list[TopicSpec]:
+    """The platform's topics, ``md.trades`` stamped by the broker (``LogAppendTime``)."""
+    append_time = {"message.timestamp.type": "LogAppendTime"}
+    return [
+        dataclasses.replace(spec, config={**spec.config, **append_time})
+        if spec.name == TRADES
+        else spec
+        for spec in platform_topics(partitions)
+    ]
+
+
+def per_second(what: str, rate: float) -> str:
+    """``what: N frames/s (µs of wall time per frame)``."""
+    return f"{what + ':':<24}{rate:>10,.0f}/s  ({1e6 / rate:.1f} us each)"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured window")
+    parser.add_argument("--warm-up", type=float, default=5.0, help="seconds before measuring")
+    parser.add_argument("--partitions", type=int, default=6)
+    parser.add_argument("--stages", action="store_true", help="also measure stage by stage")
+    args = parser.parse_args()
+    async with cluster() as bootstrap:
+        env = {**os.environ, "STREAMFORGE_KAFKA_BOOTSTRAP": bootstrap}
+        env["STREAMFORGE_TOPIC_PREFIX"] = f"bench-ingest-{uuid.uuid4().hex[:8]}."
+        settings = load_settings(env=env)
+        await ensure_topics(settings, market_topics(args.partitions))
+        with SimulatorProcess("--bench", "--symbols", SYMBOL) as sim:
+            endpoints = BinanceSettings(sim.rest_url, sim.ws_url, sim.data_url)
+            settings = dataclasses.replace(settings, binance=endpoints)
+            print(
+                f"one loader process; {STREAM} from a bench-mode simulator process; "
+                f"{settings.kafka.compression}, acks=all, idempotent; {os.cpu_count()} cores"
+            )
+            if args.stages:
+                for name, on_frame in (("frames read", _ignore), ("read + decoded", _decode)):
+                    print(per_second(name, await stage_rate(sim.ws_url, on_frame, args.seconds)))
+            frames, published, start_ms, end_ms = await loader_throughput(
+                settings, args.seconds, args.warm_up
+            )
+        print(per_second("frames received", frames))
+        print(per_second("records published", published))
+        found = sorted(await lags(settings, start_ms, end_ms))
+        if found:
+            print(
+                f"receive-to-Kafka lag:   p50 {statistics.median(found):.0f} ms, "
+                f"p99 {found[int(len(found) * 0.99)]} ms, max {found[-1]} ms "
+                f"({len(found):,} records)"
+            )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
