@@ -18,6 +18,7 @@ from tests.services.loader_ws.helpers import reader
 
 pytestmark = pytest.mark.kafka
 
+
 async def run_command(env: dict[str, str], *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
