@@ -116,7 +116,7 @@ async def main() -> None:
         )
         # A fresh JVM runs its JIT compiler for the first seconds: warm the broker up first,
         # as any long-running broker is.
-        await produce(settings, warm_up, records[: min(len(records), 300_000)])
+        await produce(settings, warm_up, records)
         print(
             f"records: {args.records:,} of {size:.0f} bytes, {args.partitions} partitions, "
             f"compression {settings.kafka.compression}, acks=all, idempotent"
