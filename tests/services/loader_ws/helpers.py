@@ -9,14 +9,14 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Generic, Self, TypeVar
+from typing import Any, Generic, TypeVar
 
 from streamforge.bus import Batch, BusConsumer, ConsumerOptions
 from streamforge.bus.records import RawRecord
 from streamforge.config import Settings
 from streamforge.config.settings import BinanceSettings
 from streamforge.exchanges.binance.ws import StreamOptions
+from streamforge.lifecycle import AsyncLifecycle
 from streamforge.schemas import Codec, RawCodec
 from streamforge.services import ServiceHost
 from streamforge.services.host import EXIT_INTERRUPTED
@@ -79,7 +79,7 @@ async def eventually(check: Callable[[], bool], within: float = 60.0, what: str 
         await asyncio.sleep(0.05)
 
 
-class TopicReader(Generic[T]):
+class TopicReader(AsyncLifecycle, Generic[T]):
     """Follows one topic from its beginning, keeping every record and its decoded value."""
 
     def __init__(self, settings: Settings, name: str, codec: Codec[T]) -> None:
@@ -93,16 +93,10 @@ class TopicReader(Generic[T]):
             options=ConsumerOptions(group_id=None, from_beginning=True, poll_timeout_ms=100),
         )
 
-    async def __aenter__(self) -> Self:
+    async def start(self) -> None:
         await self._consumer.start()
-        return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def stop(self) -> None:
         await self._consumer.stop()
 
     async def read_until(self, done: Callable[[list[T]], bool], within: float = 60.0) -> list[T]:
