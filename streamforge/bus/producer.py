@@ -213,11 +213,19 @@ class BusProducer(AsyncLifecycle):
         batch = pipe.open
         if batch is None:
             batch = pipe.open = _Batch(self._producer.create_batch())
+        builder = batch.builder
+        # aiokafka's BatchBuilder.append is a Python wrapper that halves the speed of the C
+        # record builder it calls (1.0 vs 0.5 us a record). We call the C builder the same way
+        # the wrapper does; tests/bus fail if these private names change.
         if (
-            batch.builder.append(timestamp=timestamp_ms, key=key, value=value, headers=headers)
+            builder._builder.append(
+                builder._relative_offset, timestamp_ms, key=key, value=value, headers=headers
+            )
             is None
         ):
+            builder.close()
             return False
+        builder._relative_offset += 1
         batch.records += 1
         return True
 
