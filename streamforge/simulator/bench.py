@@ -59,6 +59,8 @@ class Bench:
                 self._stats.bytes_sent += len(block)
                 await writer.drain()
                 await asyncio.sleep(0)  # let other clients and requests in when never paused
+        except ConnectionError:
+            pass  # the client went away mid-write: the end of a benchmark, not an error
         finally:
             reader.cancel()
 
