@@ -67,6 +67,29 @@ def agg_trades(client: httpx.Client, symbol: str, start: int, end: int) -> list[
         next_id = page[-1]["a"] + 1
 
 
+def klines(
+    client: httpx.Client, symbol: str, interval: str, start: int, end: int
+) -> list[list[Any]]:
+    """Every kline row opening in ``[start, end)``, paging by start time as a loader would."""
+    rows: list[list[Any]] = []
+    while start < end:
+        page = client.get(
+            "/api/v3/klines",
+            params={
+                "symbol": symbol,
+                "interval": interval,
+                "startTime": start,
+                "endTime": end - 1,
+                "limit": 1000,
+            },
+        ).json()
+        if not page:
+            break
+        rows.extend(page)
+        start = page[-1][0] + 1
+    return rows
+
+
 async def read_until_closed(ws: websockets.ClientConnection) -> tuple[list[str], int | None]:
     """Every frame until the server closes the connection, and the close code it sent."""
     frames: list[str] = []

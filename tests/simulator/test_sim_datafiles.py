@@ -8,13 +8,12 @@ import io
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
 import pytest
 
 from streamforge.simulator import SimulatorThread
-from tests.simulator.reference import agg_trades
+from tests.simulator.reference import agg_trades, klines
 
 DAY_MS = 86_400_000
 
@@ -43,26 +42,6 @@ def download(client: httpx.Client, data_url: str, path: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def rest_klines(client: httpx.Client, interval: str, start: int, end: int) -> list[list[Any]]:
-    rows: list[list[Any]] = []
-    while start < end:
-        page = client.get(
-            "/api/v3/klines",
-            params={
-                "symbol": "BTCUSDT",
-                "interval": interval,
-                "startTime": start,
-                "endTime": end - 1,
-                "limit": 1000,
-            },
-        ).json()
-        if not page:
-            break
-        rows.extend(page)
-        start = page[-1][6] + 1
-    return rows
-
-
 @pytest.mark.parametrize(
     ("day", "interval", "scale"),
     [("2024-12-31", "1h", 1), ("2025-01-01", "1h", 1000), ("2025-03-10", "1m", 1000)],
@@ -72,7 +51,7 @@ def test_daily_kline_file_equals_rest(
 ) -> None:
     path = f"spot/daily/klines/BTCUSDT/{interval}/BTCUSDT-{interval}-{day}.zip"
     rows = download(client, sim.data_url, path)
-    expected = rest_klines(client, interval, day_ms(day), day_ms(day) + DAY_MS)
+    expected = klines(client, "BTCUSDT", interval, day_ms(day), day_ms(day) + DAY_MS)
     assert len(rows) == len(expected) == DAY_MS // (3_600_000 if interval == "1h" else 60_000)
     for row, kline in zip(rows, expected, strict=True):
         # Microseconds from 2025 on: open * 1000, close time ends in 999999.

@@ -21,6 +21,7 @@ from streamforge.services import ServiceHost
 from streamforge.services.loader_history import LoaderHistory
 from streamforge.simulator import SimulatorThread
 from tests.simulator.reference import agg_trades
+from tests.simulator.reference import klines as rest_klines
 
 SYMBOL = "BTCUSDT"
 INTERVAL = "15m"
@@ -122,27 +123,6 @@ async def read_topic(settings: Settings, queue_id: str) -> TopicContent:
 # -- the REST reference, read independently of the loader ------------------------------------
 
 
-def rest_klines(client: httpx.Client, start: int, end: int) -> list[list[Any]]:
-    """Every kline row opening in ``[start, end)``, paged by start time."""
-    rows: list[list[Any]] = []
-    while start < end:
-        page = client.get(
-            "/api/v3/klines",
-            params={
-                "symbol": SYMBOL,
-                "interval": INTERVAL,
-                "startTime": start,
-                "endTime": end - 1,
-                "limit": 1000,
-            },
-        ).json()
-        if not page:
-            break
-        rows.extend(page)
-        start = page[-1][0] + 1
-    return rows
-
-
 @dataclass(frozen=True)
 class Reference:
     """What the simulator's REST API serves for the range, as comparable tuples."""
@@ -154,7 +134,7 @@ class Reference:
 
 def reference(sim: SimulatorThread, start: int = START, end: int = END) -> Reference:
     with httpx.Client(base_url=sim.rest_url, timeout=60) as client:
-        klines = [tuple(row[:11]) for row in rest_klines(client, start, end)]
+        klines = [tuple(row[:11]) for row in rest_klines(client, SYMBOL, INTERVAL, start, end)]
         trade_rows = agg_trades(client, SYMBOL, start, end)
     trades = [(t["a"], t["p"], t["q"], t["f"], t["l"], t["T"], t["m"]) for t in trade_rows]
     return Reference(klines, trades, trade_rows)
