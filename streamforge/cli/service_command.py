@@ -18,6 +18,10 @@ def service_command(name: str, help_text: str) -> Callable[[Callable[..., Servic
 
     def decorate(factory: Callable[..., Service]) -> click.Command:
         @click.option("--queue-id", required=True, help="The queue (workflow) id of this run.")
+        @click.option("--step", default=None, help="Workflow step this run executes (tags events).")
+        @click.option(
+            "--attempt", type=click.IntRange(min=1), default=None, help="Attempt of that step."
+        )
         @click.option("--metrics-port", type=int, default=None, help="Port of /metrics, /health.")
         @click.option(
             "--loading-interval",
@@ -30,6 +34,8 @@ def service_command(name: str, help_text: str) -> Callable[[Callable[..., Servic
             ctx: click.Context,
             /,
             queue_id: str,
+            step: str | None,
+            attempt: int | None,
             metrics_port: int | None,
             loading_interval: float,
             **options: Any,
@@ -38,8 +44,17 @@ def service_command(name: str, help_text: str) -> Callable[[Callable[..., Servic
             if metrics_port is not None:
                 settings = dataclasses.replace(settings, metrics_port=metrics_port)
             configure_logging(settings.log_level)
+            tags: dict[str, str | int] = {}
+            if step is not None:
+                tags["step"] = step
+            if attempt is not None:
+                tags["attempt"] = attempt
             host = ServiceHost(
-                factory(**options), settings, queue_id, loading_interval=loading_interval
+                factory(**options),
+                settings,
+                queue_id,
+                loading_interval=loading_interval,
+                tags=tags,
             )
             ctx.exit(run_async(host.run()))
 

@@ -7,7 +7,9 @@
 * publishes ``started``, ``loading`` every ``loading_interval`` seconds, ``pong`` for ``ping``;
 * ends with exactly one terminal event: ``finished`` (the service returned), ``error`` (it
   raised) or ``interrupted`` (``stop``, SIGTERM or SIGINT);
-* serves ``/health`` and ``/metrics``.
+* serves ``/health`` and ``/metrics``;
+* adds its ``tags`` (a workflow step's ``step`` and ``attempt``) to every event payload, so
+  that the queue-manager knows which step an event reports on.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import signal
 import socket
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -60,6 +63,7 @@ class ServiceHost:
         loading_interval: float = 2.0,
         stop_grace: float = 10.0,
         handle_signals: bool = True,
+        tags: Mapping[str, str | int] | None = None,
     ) -> None:
         self.service = service
         self.settings = settings
@@ -69,6 +73,7 @@ class ServiceHost:
         self.loading_interval = loading_interval
         self.stop_grace = stop_grace
         self.handle_signals = handle_signals
+        self.tags = dict(tags or {})
         self.state = "starting"
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._terminal_sent = False
@@ -163,7 +168,7 @@ class ServiceHost:
         return EXIT_FINISHED
 
     async def _emit(self, ctx: ServiceContext, name: EventName, payload: dict[str, Any]) -> None:
-        terminal = Event.new(name, self.queue_id, self.producer_name, payload)
+        terminal = Event.new(name, self.queue_id, self.producer_name, {**payload, **self.tags})
         if terminal.is_terminal:
             if self._terminal_sent:
                 return
