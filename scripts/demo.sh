@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job until `streamforge up` exists: a local Kafka, the exchange simulator, loader-ws
-# streaming BTCUSDT and ETHUSDT into the md.* topics, and the console. Ctrl-C (or quitting the
-# console) stops everything this script started.
+# The main job until `streamforge up` exists: a local Kafka, the exchange simulator, the
+# queue-manager, and a `live` workflow (loader-ws streaming BTCUSDT and ETHUSDT into the md.*
+# topics, store-connector persisting trades and candles into the SQLite store), then the
+# console. Ctrl-C (or quitting the console) stops everything this script started.
 #
 # Options through env: SYMBOLS (default BTCUSDT,ETHUSDT), SIM_PORT (default 8765),
 # KAFKA_PORT (default 9092), NO_CONSOLE=1 to follow the events in the terminal instead.
@@ -39,9 +40,11 @@ for _ in $(seq 100); do
   grep -q STREAMFORGE_BINANCE_WS_URL "$logs/sim.log" 2>/dev/null && break
   sleep 0.2
 done
-"$sf" run loader-ws --queue-id live --symbols "$symbols" >"$logs/loader-ws.log" 2>&1 &
+"$sf" run queue-manager >"$logs/queue-manager.log" 2>&1 &
 pids+=($!)
-echo "simulator and loader-ws running; logs in $logs"
+"$sf" submit live --symbols "$symbols" --queue-id "live-$(date +%s)"
+echo "simulator, queue-manager and a live workflow running; logs in $logs"
+echo "try: $sf submit backfill --symbol BTCUSDT --interval 5m --from $(date -u -d yesterday +%F) --to $(date -u +%F) --wait"
 if [ "${NO_CONSOLE:-0}" = 1 ]; then
   "$sf" events tail --from-beginning
 else

@@ -7,6 +7,7 @@ from streamforge.bus.producer import BusProducer, ProducerError, ProducerOptions
 from streamforge.bus.topics import (
     TopicError,
     TopicSpec,
+    dead_letter_spec,
     ensure_topics,
     list_topics,
     platform_topics,
@@ -25,6 +26,7 @@ __all__ = [
     "TopicError",
     "TopicSpec",
     "client_options",
+    "dead_letter_spec",
     "dlq_topic",
     "ensure_topics",
     "list_topics",

@@ -5,6 +5,10 @@ durable (written to a store, or published downstream); only then are the offsets
 A handler that raises stops the consumer without committing, so the batch is delivered again
 after a restart: delivery is at-least-once and idempotent sinks make the effect exactly-once.
 
+A consumer whose effect outlives the handler (a sink that writes in the background while the
+next batch is read) turns ``commit_after_handler`` off and calls :meth:`BusConsumer.commit`
+with :attr:`Batch.offsets` once the effect is durable.
+
 Records that cannot be decoded go to ``<topic>.dlq`` with the reason (or, for a reader given no
 dead-letter queue, are skipped with a warning); the consumer carries on.
 """
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -38,12 +42,15 @@ T = TypeVar("T")
 class Batch(Generic[T]):
     """Valid records of one poll, in partition order.
 
-    ``values[i]`` decodes ``records[i]``, which was read from ``partitions[i]``.
+    ``values[i]`` decodes ``records[i]``, which was read from ``partitions[i]``. ``offsets``
+    holds, for each partition read, the offset after its last record (dead letters included):
+    what to commit once the batch's effect is durable.
     """
 
     records: list[RawRecord]
     values: list[T]
     partitions: list[TopicPartition]
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.values)
@@ -62,6 +69,11 @@ class ConsumerOptions:
     poll_timeout_ms: int = 200
     max_partition_fetch_bytes: int = 4 * 1024 * 1024
     fetch_max_bytes: int = 32 * 1024 * 1024
+    #: False: nothing is committed by :meth:`BusConsumer.poll`; the owner commits each batch's
+    #: offsets with :meth:`BusConsumer.commit` once its effect is durable. The handler then
+    #: sees every poll that read records, even one without a valid record, so that all
+    #: offsets reach a commit.
+    commit_after_handler: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -85,8 +97,8 @@ class BusConsumer(AsyncLifecycle, Generic[T]):
     """Consumes ``topics`` and hands decoded batches to a handler; use as ``async with``.
 
     With ``group_id`` the partitions are shared by the group and offsets are committed after
-    each handled batch. Without it the consumer reads every partition by itself and commits
-    nothing (how services follow ``queue-control``).
+    each handled batch (or by the owner, see ``commit_after_handler``). Without it the consumer
+    reads every partition by itself and commits nothing (how services follow ``queue-control``).
     """
 
     def __init__(
@@ -196,7 +208,7 @@ class BusConsumer(AsyncLifecycle, Generic[T]):
             records: list[RawRecord] = []
             values: list[T] = []
             partitions: list[TopicPartition] = []
-            offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+            offsets: dict[TopicPartition, int] = {}
             total = 0
             decode = self.codec.decode
             for tp, batch in fetched.items():
@@ -217,10 +229,12 @@ class BusConsumer(AsyncLifecycle, Generic[T]):
                         values.append(value)
                         records.append(record)
                         partitions.append(tp)
-                offsets[tp] = OffsetAndMetadata(batch[-1].offset + 1, "")
-            if values:
-                await handler(Batch(records, values, partitions))
-            await self._commit(offsets)
+                offsets[tp] = batch[-1].offset + 1
+            deferred = not self.options.commit_after_handler
+            if values or (deferred and offsets):
+                await handler(Batch(records, values, partitions, offsets))
+            if not deferred:
+                await self._commit(offsets)
             for tp, batch in fetched.items():
                 if tp in offsets:
                     CONSUMED_RECORDS.labels(tp.topic).inc(len(batch))
@@ -247,11 +261,31 @@ class BusConsumer(AsyncLifecycle, Generic[T]):
             headers=list(record.headers),
         )
 
-    async def _commit(self, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+    async def commit(self, offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, int]:
+        """Commit a batch's ``offsets`` (see ``commit_after_handler``); return those committed.
+
+        Only partitions still assigned to this consumer are committed: a partition revoked since
+        the batch was read belongs to its new owner, which reads it again from the group's last
+        commit. Commits must come in the order the batches were read.
+        """
+        assigned = self._consumer.assignment()
+        owned = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+        return owned if await self._commit(owned) else {}
+
+    async def committed(self, partitions: Iterable[TopicPartition]) -> dict[TopicPartition, int]:
+        """The group's last committed offset of each of ``partitions`` (0 where it has none),
+        whoever committed it; needs a ``group_id``."""
+        return {tp: await self._consumer.committed(tp) or 0 for tp in partitions}
+
+    async def _commit(self, offsets: Mapping[TopicPartition, int]) -> bool:
         if self.options.group_id is None or not offsets:
-            return
+            return False
         try:
-            await self._consumer.commit(offsets)
+            await self._consumer.commit(
+                {tp: OffsetAndMetadata(offset, "") for tp, offset in offsets.items()}
+            )
         except (CommitFailedError, IllegalStateError) as exc:
             # The group rebalanced under us; the new owner re-reads from the last commit.
             log.warning("commit failed after a rebalance, records will be re-delivered: %s", exc)
+            return False
+        return True

@@ -66,8 +66,12 @@ def platform_topics(market_partitions: int = 6) -> list[TopicSpec]:
         TopicSpec(CANDLES, partitions=market_partitions),
         TopicSpec(TICKER, partitions=market_partitions, retention_ms=DAY_MS),
     ]
-    dlqs = [TopicSpec(dlq_topic(s.name), partitions=1, retention_ms=30 * DAY_MS) for s in specs]
-    return specs + dlqs
+    return specs + [dead_letter_spec(s.name) for s in specs]
+
+
+def dead_letter_spec(name: str) -> TopicSpec:
+    """The dead-letter topic of topic ``name`` (without prefix): ``<name>.dlq``."""
+    return TopicSpec(dlq_topic(name), partitions=1, retention_ms=30 * DAY_MS)
 
 
 def workflow_data_topic(queue_id: str) -> TopicSpec:

@@ -13,7 +13,9 @@ from streamforge.cli.kafka import kafka
 from streamforge.cli.run import run
 from streamforge.cli.schema import schema
 from streamforge.cli.sim import sim
+from streamforge.cli.store import store
 from streamforge.cli.topics import topics
+from streamforge.cli.workflows import job, jobs, retry, stop, submit
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,7 +36,22 @@ def version() -> None:
     click.echo(f"streamforge {__version__}")
 
 
-for command in (book, events, kafka, run, schema, send, sim, topics):
+for command in (
+    book,
+    events,
+    job,
+    jobs,
+    kafka,
+    retry,
+    run,
+    schema,
+    send,
+    sim,
+    stop,
+    store,
+    submit,
+    topics,
+):
     cli.add_command(command)
 
 

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import click
 
 from streamforge.cli.service_command import service_command
+from streamforge.cli.times import time_option_callback
 from streamforge.services import Service
 from streamforge.services.loader_history import Kind, LoaderHistory
-
-
-def parse_time(text: str) -> int:
-    """Epoch ms of a UTC ISO date or date-time (an offset, if given, is honoured), or of a
-    number of epoch milliseconds."""
-    text = text.strip()
-    if text.isdigit():
-        return int(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not an ISO date, date-time or epoch ms: {text!r}") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-def _time(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
-    if value is None:
-        return None
-    try:
-        return parse_time(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 def _kinds(ctx: click.Context, param: click.Parameter, value: str) -> frozenset[Kind]:
@@ -54,11 +29,15 @@ def _kinds(ctx: click.Context, param: click.Parameter, value: str) -> frozenset[
     "--from",
     "start",
     required=True,
-    callback=_time,
+    callback=time_option_callback,
     help="Start (included): UTC ISO date or date-time, or epoch ms.",
 )
 @click.option(
-    "--to", "end", default=None, callback=_time, help="End (excluded), as --from; default: now."
+    "--to",
+    "end",
+    default=None,
+    callback=time_option_callback,
+    help="End (excluded), as --from; default: now.",
 )
 @click.option(
     "--kinds",

@@ -13,11 +13,23 @@ from streamforge.services import Service, ServiceHost
 from streamforge.services.logs import configure_logging
 
 
-def service_command(name: str, help_text: str) -> Callable[[Callable[..., Service]], click.Command]:
-    """Turn a factory of a service into a ``run`` sub-command with the shared options."""
+def service_command(
+    name: str, help_text: str, *, default_queue_id: str | None = None
+) -> Callable[[Callable[..., Service]], click.Command]:
+    """Turn a factory of a service into a ``run`` sub-command with the shared options.
+
+    ``--queue-id`` is required unless the service has a ``default_queue_id`` (a long-running
+    service that belongs to no workflow).
+    """
 
     def decorate(factory: Callable[..., Service]) -> click.Command:
-        @click.option("--queue-id", required=True, help="The queue (workflow) id of this run.")
+        @click.option(
+            "--queue-id",
+            required=default_queue_id is None,
+            default=default_queue_id,
+            show_default=default_queue_id is not None,
+            help="The queue (workflow) id of this run.",
+        )
         @click.option("--step", default=None, help="Workflow step this run executes (tags events).")
         @click.option(
             "--attempt", type=click.IntRange(min=1), default=None, help="Attempt of that step."

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 
 from streamforge.bus import Batch, BusConsumer, BusProducer, ConsumerOptions
 from streamforge.bus.topics import CONTROL, EVENTS
 from streamforge.config import Settings
 from streamforge.lifecycle import AsyncLifecycle
+from streamforge.orchestration.log import replay_to_end
 from streamforge.schemas import Codec, Command, Event, EventName, encode
 
 _event_codec: Codec[Event] = Codec(Event)
@@ -60,6 +61,11 @@ class ControlClient(AsyncLifecycle):
         await self._producer.send(
             self.settings.topic(CONTROL), encode(command), key=command.queue_id.encode()
         )
+
+    async def replay(self, apply: Callable[[Event], object]) -> int:
+        """Hand every event up to the log's current end to ``apply`` (a client made with
+        ``from_beginning``); return how many were read."""
+        return await replay_to_end(self._events, apply)
 
     async def next_events(self) -> list[Event]:
         """The events that arrived since the last call (waits up to one poll interval)."""

@@ -1,6 +1,6 @@
 """Wire contracts: strict, versioned JSON records shared by every StreamForge component."""
 
-from streamforge.schemas.codec import Codec, ContractError, Decoder, RawCodec, encode
+from streamforge.schemas.codec import Codec, ContractError, Decoder, RawCodec, encode, error_field
 from streamforge.schemas.control import (
     TERMINAL_EVENTS,
     Command,
@@ -40,6 +40,7 @@ __all__ = [
     "Ticker",
     "Trade",
     "encode",
+    "error_field",
     "new_id",
     "now_millis",
 ]

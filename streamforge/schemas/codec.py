@@ -21,6 +21,15 @@ class ContractError(ValueError):
         self.detail = detail
 
 
+def error_field(message: str) -> str:
+    """The field a msgspec validation message points at (``... - at `$.payload.symbol` ``
+    gives ``payload.symbol``), or ``command`` when it names none."""
+    marker = "at `$."
+    if marker in message:
+        return message.split(marker, 1)[1].split("`", 1)[0]
+    return "command"
+
+
 def encode(value: Any) -> bytes:
     """Encode a contract (or any msgspec-encodable value) as compact JSON bytes."""
     return _encoder.encode(value)

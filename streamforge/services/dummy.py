@@ -3,6 +3,10 @@
 Without options it idles until stopped, answering ``ping``. ``--simulate-loading`` makes it
 progress from 0 to 1 over ``duration`` seconds and finish; ``--fail-after N`` makes it raise
 after N seconds, so the ``error`` path can be watched end to end.
+
+``--hang-after N`` makes it block its event loop for good after N seconds, as a call stuck in C
+code would: it stops publishing ``loading`` events and no longer handles SIGTERM or commands,
+so only SIGKILL ends it. That is the failure the queue-manager's progress deadline must catch.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ class SimulatedFailure(RuntimeError):
 
 @dataclass
 class DummyService(Service):
-    """Idles, or simulates loading, or fails on request."""
+    """Idles, or simulates loading, or fails or hangs on request."""
 
     name: ClassVar[str] = "dummy-service"
 
     simulate_loading: bool = False
     duration: float = 10.0
     fail_after: float | None = None
+    hang_after: float | None = None
     tick: float = 0.1
 
     async def run(self, ctx: ServiceContext) -> dict[str, Any]:
@@ -36,6 +41,8 @@ class DummyService(Service):
         records = 0
         while not ctx.stopping.is_set():
             elapsed = time.monotonic() - start
+            if self.hang_after is not None and elapsed >= self.hang_after:
+                _block_forever()
             if self.fail_after is not None and elapsed >= self.fail_after:
                 raise SimulatedFailure(f"simulated failure after {self.fail_after:g} s")
             if self.simulate_loading:
@@ -47,3 +54,9 @@ class DummyService(Service):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ctx.stopping.wait(), self.tick)
         return {"records_written": records}
+
+
+def _block_forever() -> None:
+    """Never return nor yield to the event loop (signals interrupt the sleep, which resumes)."""
+    while True:
+        time.sleep(3600)

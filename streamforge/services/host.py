@@ -32,7 +32,15 @@ from streamforge.bus import BusConsumer, BusProducer, ConsumerOptions
 from streamforge.bus.consumer import Batch
 from streamforge.bus.topics import CONTROL, EVENTS
 from streamforge.config import Settings
-from streamforge.schemas import Command, CommandName, Event, EventName, RawCodec, encode
+from streamforge.schemas import (
+    Command,
+    CommandName,
+    Event,
+    EventName,
+    RawCodec,
+    encode,
+    error_field,
+)
 from streamforge.services.base import CommandRejected, Service, ServiceContext
 from streamforge.services.http import ObservabilityServer
 from streamforge.services.logs import bind_context
@@ -252,7 +260,7 @@ class ServiceHost:
             EventName.REJECTED,
             {
                 "command_id": str(loose.get("command_id", "")),
-                "field": _field_of(reason),
+                "field": error_field(reason),
                 "reason": reason,
             },
         )
@@ -280,11 +288,3 @@ class ServiceHost:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
-
-
-def _field_of(reason: str) -> str:
-    """The field a msgspec validation message points at (``... - at `$.target` ``)."""
-    marker = "at `$."
-    if marker in reason:
-        return reason.split(marker, 1)[1].split("`", 1)[0]
-    return "command"

@@ -11,8 +11,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaConsumer
-from aiokafka.structs import ConsumerRecord
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord, TopicPartition
 
 from streamforge.bus import (
     Batch,
@@ -276,3 +276,99 @@ async def test_batches_carry_lean_records_and_plain_consumers_are_untouched(
         await plain.stop()
     (records,) = fetched.values()
     assert isinstance(records[0], ConsumerRecord)
+
+
+async def test_deferred_commit_commits_what_the_owner_commits_dead_letters_included(
+    kafka_settings: Settings,
+) -> None:
+    topic = await make_topic(kafka_settings, "deferred")
+    await ensure_topics(kafka_settings, [TopicSpec(dlq_topic("deferred"))])
+    tp = TopicPartition(topic, 0)
+    options = ConsumerOptions(group_id=group(), commit_after_handler=False)
+    batches: list[Batch[Trade]] = []
+
+    async def keep(batch: Batch[Trade]) -> None:
+        batches.append(batch)
+
+    async def poll_until_a_batch(consumer: BusConsumer[Trade]) -> Batch[Trade]:
+        batches.clear()
+        for _ in range(50):
+            await consumer.poll(keep)
+            if batches:
+                break
+        (batch,) = batches
+        return batch
+
+    await produce(kafka_settings, topic, [b"garbage"])
+    async with BusProducer(kafka_settings) as producer:
+        dlq = DeadLetterQueue(producer)
+        async with BusConsumer(
+            kafka_settings, [topic], Codec(Trade), options=options, dlq=dlq
+        ) as consumer:
+            dead = await poll_until_a_batch(consumer)  # nothing valid, offsets all the same
+            assert (dead.values, dead.offsets) == ([], {tp: 1})
+            assert await consumer.committed([tp]) == {tp: 0}  # poll committed nothing
+            assert await consumer.commit(dead.offsets) == {tp: 1}
+            await produce(kafka_settings, topic, [encode(trade(1)), encode(trade(2))])
+            held = await poll_until_a_batch(consumer)
+            assert [t.trade_id for t in held.values] == [1, 2]
+            assert held.offsets == {tp: 3}
+        assert dlq.count == 1
+
+    async with BusConsumer(kafka_settings, [topic], Codec(Trade), options=options) as consumer:
+        again = await poll_until_a_batch(consumer)  # never committed: delivered again
+        assert [t.trade_id for t in again.values] == [1, 2]
+        assert await consumer.commit(again.offsets) == {tp: 3}
+        assert await consumer.committed([tp]) == {tp: 3}
+
+
+async def test_deferred_commit_leaves_partitions_revoked_since_the_batch_to_their_owner(
+    kafka_settings: Settings,
+) -> None:
+    topic = await make_topic(kafka_settings, "deferred-rebalance", partitions=2)
+    plain = AIOKafkaProducer(bootstrap_servers=kafka_settings.kafka.bootstrap)
+    await plain.start()
+    try:
+        for p in range(2):
+            for i in range(5):
+                await plain.send_and_wait(topic, f"{p}-{i}".encode(), partition=p)
+    finally:
+        await plain.stop()
+    group_id = group()
+    deferred = ConsumerOptions(group_id=group_id, commit_after_handler=False)
+    held: list[Batch[bytes]] = []
+
+    async def keep(batch: Batch[bytes]) -> None:
+        held.append(batch)
+
+    first = BusConsumer(kafka_settings, [topic], RawCodec(), options=deferred)
+    await first.start()
+    try:
+        for _ in range(50):
+            await first.poll(keep)
+            if {tp for batch in held for tp in batch.offsets} == {
+                TopicPartition(topic, 0),
+                TopicPartition(topic, 1),
+            }:
+                break
+        offsets = {tp: end for batch in held for tp, end in batch.offsets.items()}
+        assert len(offsets) == 2  # read both partitions, committed nothing
+        options = ConsumerOptions(group_id=group_id)
+        async with BusConsumer(kafka_settings, [topic], RawCodec(), options=options) as second:
+            taken: list[bytes] = []
+
+            async def take(batch: Batch[bytes]) -> None:
+                taken.extend(batch.values)
+
+            for _ in range(100):  # the group rebalances; the second member gets a partition
+                await asyncio.gather(first.poll(keep), second.poll(take))
+                if taken:
+                    break
+            assert taken, "the second member never got a partition"
+            committed = await first.commit(offsets)
+            assert len(committed) == 1  # only the partition the first member still owns
+            (revoked,) = set(offsets) - set(committed)
+            # The new owner re-read the revoked partition from the start, and committed it.
+            assert await second.committed([revoked]) == {revoked: offsets[revoked]}
+    finally:
+        await first.stop()

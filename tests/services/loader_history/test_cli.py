@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner, Result
 
-from streamforge.cli.run_loader_history import loader_history, parse_time
+from streamforge.cli.run_loader_history import loader_history
+from streamforge.cli.times import parse_time
 
 GOOD = ["--queue-id", "q", "--symbol", "BTCUSDT", "--from", "2025-01-01"]
 

@@ -1,0 +1,23 @@
+"""Reading the event log up to where it ends now: how every reader rebuilds workflow state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from streamforge.bus import Batch, BusConsumer
+from streamforge.schemas import Event
+
+
+async def replay_to_end(events: BusConsumer[Event], apply: Callable[[Event], object]) -> int:
+    """Hand every event up to the log's current end to ``apply``, in order; return how many
+    were read. ``events`` must be positioned at the beginning (``from_beginning``)."""
+    ends = await events.end_offsets()
+    read = 0
+
+    async def each(batch: Batch[Event]) -> None:
+        for event in batch.values:
+            apply(event)
+
+    while [tp for tp, end in ends.items() if await events.position(tp) < end]:
+        read += await events.poll(each)
+    return read
