@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import random
 import tempfile
 import time
@@ -215,6 +216,7 @@ def check_stored(store: Store, records: Sequence[Trade | Candle]) -> None:
 
 
 def with_store(settings: Settings, path: Path) -> Settings:
+    """``settings`` with the SQLite store at ``path``."""
     return dataclasses.replace(settings, store_url=secret_url(f"sqlite:///{path}"))
 
 
@@ -234,6 +236,7 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             base = load_settings(
                 env={
+                    **os.environ,
                     "STREAMFORGE_KAFKA_BOOTSTRAP": bootstrap,
                     "STREAMFORGE_TOPIC_PREFIX": f"bench-{uuid.uuid4().hex[:6]}.",
                 }

@@ -194,7 +194,8 @@ class BusConsumer(AsyncLifecycle, Generic[T]):
         return offset
 
     async def poll(self, handler: Handler[T]) -> int:
-        """Fetch one batch, dead-letter invalid records, handle the rest, then commit.
+        """Fetch one batch, dead-letter invalid records, handle the rest, then commit (unless
+        ``commit_after_handler`` is off: then the batch's offsets are the owner's to commit).
 
         Returns the number of records read (valid and dead-lettered).
         """

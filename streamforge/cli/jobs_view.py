@@ -77,7 +77,7 @@ def jobs_table(workflows: Iterable[WorkflowState], now_ms: int) -> str:
         )
     if len(rows) == 1:
         return "no workflows"
-    return _table(rows)
+    return table(rows)
 
 
 def step_line(step: StepState) -> tuple[str, ...]:
@@ -107,7 +107,7 @@ def job_detail(workflow: WorkflowState, now_ms: int, history: int = 50) -> str:
         f"submitted  {clock(workflow.submitted_at)}  ended {clock(workflow.ended_at)}",
         "",
     ]
-    steps = _table(
+    steps = table(
         [
             ("STEP", "SERVICE", "STATUS", "ATTEMPT", "PROGRESS", "RECORDS", "DETAIL"),
             *(step_line(s) for s in workflow.steps.values()),
@@ -151,7 +151,8 @@ def _step_progress(step: StepState) -> str:
     return f"{step.name}={step.status.value}({percent(step.progress)})"
 
 
-def _table(rows: Sequence[tuple[str, ...]]) -> str:
+def table(rows: Sequence[tuple[str, ...]]) -> str:
+    """Rows (the first a header) in left-aligned columns two spaces apart."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

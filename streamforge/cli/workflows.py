@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sys
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,7 @@ from streamforge.cli.times import time_option_callback
 from streamforge.orchestration.client import ControlClient
 from streamforge.orchestration.follow import WorkflowFollower
 from streamforge.orchestration.state import WorkflowBoard, WorkflowState, WorkflowStatus
+from streamforge.orchestration.workflows import new_queue_id
 from streamforge.schemas import Command, CommandName, Event, EventName, now_millis
 
 EXIT_OK = 0
@@ -31,11 +31,6 @@ QUEUE_MANAGER = "queue-manager"
 
 def _emit_json(value: Any) -> None:
     click.echo(json.dumps(value, sort_keys=True))
-
-
-def _new_queue_id(workflow: str, hint: str = "") -> str:
-    suffix = uuid.uuid4().hex[:8]
-    return f"{workflow}-{hint.lower()}-{suffix}" if hint else f"{workflow}-{suffix}"
 
 
 def _wait_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -124,7 +119,7 @@ def _submit(
     answer_timeout: float,
     hint: str = "",
 ) -> None:
-    queue_id = queue_id or _new_queue_id(workflow, hint)
+    queue_id = queue_id or new_queue_id(workflow, hint)
     try:
         command = Command.new(
             CommandName.START,

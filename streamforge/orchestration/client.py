@@ -67,6 +67,13 @@ class ControlClient(AsyncLifecycle):
         ``from_beginning``); return how many were read."""
         return await replay_to_end(self._events, apply)
 
+    async def lag(self) -> int:
+        """Events on the log that this client has not read yet (all partitions)."""
+        behind = 0
+        for tp, end in (await self._events.end_offsets()).items():
+            behind += max(end - await self._events.position(tp), 0)
+        return behind
+
     async def next_events(self) -> list[Event]:
         """The events that arrived since the last call (waits up to one poll interval)."""
         if self._backlog:

@@ -81,6 +81,12 @@ class _Identity:
         )
 
 
+def ref_process(ref: str) -> tuple[int, int] | None:
+    """The pid and start ticks of the process a ref names; None for another runner's ref."""
+    identity = _Identity.parse(ref)
+    return None if identity is None else (identity.pid, identity.start_ticks)
+
+
 @dataclass
 class _Tracked:
     identity: _Identity
@@ -197,7 +203,7 @@ class LocalRunner(Runner):
 
     async def _watch(self, identity: _Identity, process: asyncio.subprocess.Process) -> None:
         code = await process.wait()
-        self._report(identity.ref, code, _describe(code))
+        self._report(identity.ref, code, describe_exit(code))
 
     async def _watch_adopted(self, identity: _Identity) -> None:
         # Not our child: there is no exit to wait for, only /proc to look at.
@@ -225,7 +231,8 @@ def _signal(tracked: _Tracked, sig: signal.Signals) -> None:
         os.killpg(tracked.identity.pid, sig)
 
 
-def _describe(code: int) -> str:
+def describe_exit(code: int) -> str:
+    """How a process ended, from its exit status (``-N``: killed by signal ``N``)."""
     if code >= 0:
         return f"exited with code {code}"
     try:

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 import string
+import uuid
 from collections.abc import Collection, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -231,6 +232,12 @@ def parse_definitions(
         except DefinitionError as exc:
             raise DefinitionError(f"{source}: {exc}") from None
     return parsed.workflows
+
+
+def new_queue_id(workflow: str, hint: str = "") -> str:
+    """A fresh queue id for a run of ``workflow``: ``<workflow>[-<hint>]-<8 hex digits>``."""
+    suffix = uuid.uuid4().hex[:8]
+    return f"{workflow}-{hint.lower()}-{suffix}" if hint else f"{workflow}-{suffix}"
 
 
 class WorkflowCatalog:

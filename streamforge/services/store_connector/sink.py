@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,10 @@ _market_codec: Codec[AnyMarketRecord] = Codec(AnyMarketRecord, "market record")
 
 #: How long a paused sink waits for the store before polling, to keep its group membership.
 _PAUSED_POLL_S = 0.5
+#: sqlite3 lets go of the GIL around each row it writes and must take it back for the next one;
+#: at Python's default 5 ms switch interval the writer thread waits that long behind the event
+#: loop's decoding. 0.5 ms gave 12% more records/s in ``benchmarks/sink.py``.
+_SWITCH_INTERVAL_S = 0.0005
 
 
 @dataclass
@@ -147,6 +152,8 @@ class Sink(AsyncLifecycle):
         Raises what the store raised; what was read and not committed is read again later.
         """
         writing = asyncio.create_task(self._write_loop(), name="store-connector-writer")
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL_S))
         try:
             while not stop.is_set() and not writing.done():
                 if self._due():
@@ -160,6 +167,7 @@ class Sink(AsyncLifecycle):
             self._queue.put_nowait(None)
             await writing
         finally:
+            sys.setswitchinterval(switch_interval)
             if not writing.done():
                 writing.cancel()
                 await asyncio.wait({writing})

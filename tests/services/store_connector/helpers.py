@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka.structs import TopicPartition
+from prometheus_client import REGISTRY
 
 from streamforge.bus import BusProducer, ensure_topics, workflow_data_topic
 from streamforge.bus.topics import EVENTS
@@ -197,6 +198,14 @@ def expected_candles(records: Sequence[Any], symbol: str = "BTCUSDT") -> list[tu
     """The 1m candles of ``symbol`` among ``records``, as the store returns them."""
     candles = [r for r in records if isinstance(r, Candle) and r.symbol == symbol]
     return [candle_row(c) for c in sorted(candles, key=lambda c: c.open_time)]
+
+
+def skipped(reason: str) -> float:
+    """Records not stored so far in this process, for ``reason`` (``kind`` or ``symbol``)."""
+    value = REGISTRY.get_sample_value(
+        "streamforge_store_connector_skipped_records_total", {"reason": reason}
+    )
+    return value or 0.0
 
 
 async def eventually(check: Callable[[], bool], wait_s: float = 60, what: str = "") -> None:

@@ -23,6 +23,7 @@ from tests.services.store_connector.helpers import (
     host,
     publish,
     publish_raw,
+    skipped,
     stored_candles,
     stored_trades,
     trade,
@@ -72,6 +73,7 @@ async def test_stores_md_trades_and_candles_and_skips_other_kinds(settings: Sett
     trades = [trade(i) for i in range(500)] + [trade(i, "ETHUSDT") for i in range(200)]
     candles = [candle(m) for m in range(60)]
     others = [bbo(i) for i in range(30)]
+    skipped_before = skipped("kind")
     service = StoreConnector(mode=Mode.LIVE, topics=(TRADES, CANDLES, topics.BBO, TICKER))
     connector = host(settings, queue_id, service)
     run = asyncio.create_task(connector.run())
@@ -87,6 +89,7 @@ async def test_stores_md_trades_and_candles_and_skips_other_kinds(settings: Sett
     later = [trade(i) for i in range(500, 600)]
     await publish(settings, settings.topic(TRADES), later)  # it keeps following the topics
     await eventually(lambda: len(stored_trades(settings)) == 600, what="later trades")
+    await eventually(lambda: skipped("kind") == skipped_before + 31, what="other kinds read")
     connector.request_stop()
     assert await asyncio.wait_for(run, 30) == EXIT_INTERRUPTED
 
@@ -102,10 +105,12 @@ async def test_stores_md_trades_and_candles_and_skips_other_kinds(settings: Sett
 
 async def test_symbols_filter_the_records_stored(settings: Settings) -> None:
     trades = [trade(i) for i in range(100)] + [trade(i, "ETHUSDT") for i in range(100)]
+    skipped_before = skipped("symbol")
     connector = host(settings, "live-2", StoreConnector(mode=Mode.LIVE, symbols=("ETHUSDT",)))
     run = asyncio.create_task(connector.run())
     await publish(settings, settings.topic(TRADES), trades)
     await eventually(lambda: len(stored_trades(settings, "ETHUSDT")) == 100, what="ETH trades")
+    await eventually(lambda: skipped("symbol") == skipped_before + 100, what="BTC trades read")
     connector.request_stop()
     assert await asyncio.wait_for(run, 30) == EXIT_INTERRUPTED
     assert stored_trades(settings) == []
