@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from dev_env.kafka import kafka_for_tests
+from streamforge.bus import ensure_topics, platform_topics
 from streamforge.config import Settings, load_settings
 
 # A shared 2-core machine makes single examples slow now and then: judge properties, not speed.
@@ -35,6 +36,13 @@ def kafka_settings(kafka_bootstrap: str) -> Settings:
             "STREAMFORGE_TOPIC_PREFIX": f"t{uuid.uuid4().hex[:8]}.",
         }
     )
+
+
+@pytest.fixture
+async def platform_settings(kafka_settings: Settings) -> Settings:
+    """:func:`kafka_settings` with every platform topic created under its prefix."""
+    await ensure_topics(kafka_settings, platform_topics(market_partitions=1))
+    return kafka_settings
 
 
 @pytest.fixture

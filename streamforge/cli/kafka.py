@@ -88,3 +88,7 @@ def _sigterm_interrupts() -> Iterator[None]:
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    kafka()

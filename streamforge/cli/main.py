@@ -15,6 +15,7 @@ from streamforge.cli.schema import schema
 from streamforge.cli.sim import sim
 from streamforge.cli.store import store
 from streamforge.cli.topics import topics
+from streamforge.cli.up import down, status, up
 from streamforge.cli.workflows import job, jobs, retry, stop, submit
 
 
@@ -38,6 +39,7 @@ def version() -> None:
 
 for command in (
     book,
+    down,
     events,
     job,
     jobs,
@@ -47,10 +49,12 @@ for command in (
     schema,
     send,
     sim,
+    status,
     stop,
     store,
     submit,
     topics,
+    up,
 ):
     cli.add_command(command)
 

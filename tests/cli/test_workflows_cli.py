@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -10,34 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from streamforge.bus import ensure_topics, platform_topics
 from streamforge.config import Settings
+from tests.processes import streamforge
 from tests.services.queue_manager.helpers import QueueManagerProcess, env_for
 
 pytestmark = pytest.mark.kafka
 
 
-async def streamforge(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "streamforge", *args),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 180)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
-@pytest.fixture
-async def settings(kafka_settings: Settings) -> Settings:
-    await ensure_topics(kafka_settings, platform_topics(market_partitions=1))
-    return kafka_settings
-
-
 async def test_submit_wait_follows_a_workflow_and_jobs_and_job_show_it(
-    settings: Settings, tmp_path: Path
+    platform_settings: Settings, tmp_path: Path
 ) -> None:
+    settings = platform_settings
     env = env_for(settings, tmp_path)
     with QueueManagerProcess(settings, tmp_path):
         code, out, err = await streamforge(
@@ -63,8 +45,9 @@ async def test_submit_wait_follows_a_workflow_and_jobs_and_job_show_it(
 
 
 async def test_a_rejected_submission_exits_2_with_the_reason(
-    settings: Settings, tmp_path: Path
+    platform_settings: Settings, tmp_path: Path
 ) -> None:
+    settings = platform_settings
     env = env_for(settings, tmp_path)
     with QueueManagerProcess(settings, tmp_path):
         code, _, err = await streamforge(
@@ -86,8 +69,9 @@ async def test_a_rejected_submission_exits_2_with_the_reason(
 
 
 async def test_without_a_queue_manager_submit_says_so_and_fails(
-    settings: Settings, tmp_path: Path
+    platform_settings: Settings, tmp_path: Path
 ) -> None:
+    settings = platform_settings
     code, _, err = await streamforge(
         env_for(settings, tmp_path),
         "submit",

@@ -3,19 +3,17 @@ queue-manager, loader-history and store-connector processes, into a SQLite store
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
 
-from streamforge.bus import ensure_topics, platform_topics
 from streamforge.config import Settings
 from streamforge.simulator import SimConfig, SimulatorThread
 from streamforge.storage import RecordKind, open_store
+from tests.processes import streamforge
 from tests.services.queue_manager.helpers import QueueManagerProcess
 from tests.simulator.reference import agg_trades, klines
 
@@ -27,28 +25,12 @@ START, END = "2024-08-01", "2024-08-03T06:00"
 START_MS, END_MS = 1722470400000, 1722470400000 + 54 * 3600 * 1000
 
 
-async def cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "streamforge",
-        *args,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 300)
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
-
-
 async def test_backfill_stores_exactly_what_the_exchange_serves_for_the_range(
-    kafka_settings: Settings, tmp_path: Path
+    platform_settings: Settings, tmp_path: Path
 ) -> None:
     config = SimConfig(seed=11, symbols=(SYMBOL,), trade_rate=0.3, genesis=date(2024, 7, 30))
-    await ensure_topics(kafka_settings, platform_topics(market_partitions=1))
     with SimulatorThread(config) as sim:
-        manager = QueueManagerProcess(kafka_settings, tmp_path)
+        manager = QueueManagerProcess(platform_settings, tmp_path)
         env = {
             **manager.env,
             "STREAMFORGE_BINANCE_REST_URL": sim.rest_url,
@@ -56,12 +38,12 @@ async def test_backfill_stores_exactly_what_the_exchange_serves_for_the_range(
         }
         manager.env = env
         with manager:
-            code, out, err = await cli(
+            code, out, err = await streamforge(
                 env,
                 *("submit", "backfill", "--symbol", SYMBOL, "--interval", INTERVAL),
                 *("--from", START, "--to", END, "--wait", "--json"),
             )
-            count_code, count_out, _ = await cli(
+            count_code, count_out, _ = await streamforge(
                 env,
                 *("store", "count", "--kind", "trades", "--symbol", SYMBOL),
                 *("--from", START, "--to", END, "--json"),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from streamforge.bus import BusProducer, ensure_topics, platform_topics
+from streamforge.bus import BusProducer
 from streamforge.bus.topics import CONTROL
 from streamforge.config import Settings
 from streamforge.orchestration.state import StepStatus, WorkflowStatus
@@ -18,15 +18,10 @@ from tests.services.queue_manager.helpers import Operator, QueueManagerProcess, 
 pytestmark = pytest.mark.kafka
 
 
-@pytest.fixture
-async def settings(kafka_settings: Settings) -> Settings:
-    await ensure_topics(kafka_settings, platform_topics(market_partitions=1))
-    return kafka_settings
-
-
 async def test_a_workflow_runs_its_steps_in_order_to_success(
-    settings: Settings, tmp_path: Path
+    platform_settings: Settings, tmp_path: Path
 ) -> None:
+    settings = platform_settings
     with QueueManagerProcess(settings, tmp_path):
         async with Operator(settings) as op:
             answer = await op.start("chain", "chain-1", seconds=1)
@@ -46,8 +41,9 @@ async def test_a_workflow_runs_its_steps_in_order_to_success(
 
 
 async def test_a_step_that_stops_reporting_is_killed_and_retried(
-    settings: Settings, tmp_path: Path
+    platform_settings: Settings, tmp_path: Path
 ) -> None:
+    settings = platform_settings
     with QueueManagerProcess(settings, tmp_path):
         async with Operator(settings) as op:
             await op.start("hang", "hang-1")
@@ -65,7 +61,10 @@ async def test_a_step_that_stops_reporting_is_killed_and_retried(
     assert await gone(pid_of(stuck.ref)), "the hung process was killed"
 
 
-async def test_a_failed_workflow_can_be_retried(settings: Settings, tmp_path: Path) -> None:
+async def test_a_failed_workflow_can_be_retried(
+    platform_settings: Settings, tmp_path: Path
+) -> None:
+    settings = platform_settings
     with QueueManagerProcess(settings, tmp_path):
         async with Operator(settings) as op:
             await op.start("flaky", "flaky-1")
@@ -83,8 +82,9 @@ async def test_a_failed_workflow_can_be_retried(settings: Settings, tmp_path: Pa
 
 
 async def test_stop_cancels_a_workflow_and_ends_its_processes(
-    settings: Settings, tmp_path: Path
+    platform_settings: Settings, tmp_path: Path
 ) -> None:
+    settings = platform_settings
     with QueueManagerProcess(settings, tmp_path):
         async with Operator(settings) as op:
             await op.start("slow", "slow-1")
@@ -106,8 +106,9 @@ async def test_stop_cancels_a_workflow_and_ends_its_processes(
 
 
 async def test_a_killed_queue_manager_rebuilds_its_state_and_the_workflow_completes(
-    settings: Settings, tmp_path: Path
+    platform_settings: Settings, tmp_path: Path
 ) -> None:
+    settings = platform_settings
     manager = QueueManagerProcess(settings, tmp_path)
     async with Operator(settings) as op:
         with manager:
@@ -128,8 +129,9 @@ async def test_a_killed_queue_manager_rebuilds_its_state_and_the_workflow_comple
 
 
 async def test_invalid_commands_are_rejected_with_reasons_and_nothing_crashes(
-    settings: Settings, tmp_path: Path
+    platform_settings: Settings, tmp_path: Path
 ) -> None:
+    settings = platform_settings
     with QueueManagerProcess(settings, tmp_path) as manager:
         async with Operator(settings) as op:
             unknown = await op.start("nope", "bad-1")
@@ -165,7 +167,10 @@ async def test_invalid_commands_are_rejected_with_reasons_and_nothing_crashes(
     assert done.status is WorkflowStatus.SUCCEEDED
 
 
-async def test_a_repeated_command_id_takes_effect_once(settings: Settings, tmp_path: Path) -> None:
+async def test_a_repeated_command_id_takes_effect_once(
+    platform_settings: Settings, tmp_path: Path
+) -> None:
+    settings = platform_settings
     command = Command.new(
         CommandName.START,
         "dup-1",
