@@ -4,14 +4,18 @@ Run as ``python -m benchmarks.fold``. The synthetic log is what a busy queue-man
 many backfill workflows, each submitted, running two steps through a retry, with services'
 ``loading`` reports making up most of it (as they do in a real log), then concluding. The
 figure covers JSON decoding (the strict ``Event`` contract) and :class:`WorkflowBoard.apply`,
-which is what the queue-manager, the CLI and the console do when they rebuild state.
+which is what the queue-manager, the CLI and the console do when they rebuild state: once as a
+live reader folds (the garbage collector on), once as a replay of the log does (paused).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import time
 
+from streamforge.orchestration.log import collector_paused
 from streamforge.orchestration.state import WorkflowBoard, WorkflowStatus
 from streamforge.schemas import Codec, Event, EventName, encode
 
@@ -69,13 +73,21 @@ def main() -> None:
     codec: Codec[Event] = Codec(Event)
     print(f"log: {len(raw):,} events, {args.workflows:,} workflows")
     for round_ in range(1, args.rounds + 1):
-        board = WorkflowBoard()
-        started = time.perf_counter()
-        for data in raw:
-            board.apply(codec.decode(data))
-        elapsed = time.perf_counter() - started
-        assert all(w.status is WorkflowStatus.SUCCEEDED for w in board)
-        print(f"round {round_}: decode + fold {len(raw) / elapsed:,.0f} events/s")
+        for label, context in (
+            ("live (collector on)", contextlib.nullcontext()),
+            ("replay (collector paused)", collector_paused()),
+        ):
+            board = WorkflowBoard()
+            started = time.perf_counter()
+            with context:
+                for data in raw:
+                    board.apply(codec.decode(data))
+            elapsed = time.perf_counter() - started
+            assert all(w.status is WorkflowStatus.SUCCEEDED for w in board)
+            del board
+            gc.unfreeze()
+            gc.collect()
+            print(f"round {round_}: decode + fold, {label}: {len(raw) / elapsed:,.0f} events/s")
     events = [codec.decode(data) for data in raw]
     board = WorkflowBoard()
     started = time.perf_counter()

@@ -103,8 +103,13 @@ class Command(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=T
         return self.queue_id in ("*", queue_id) and self.target in ("*", service)
 
 
-class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """A fact reported by a service or the queue-manager, keyed by ``queue_id``."""
+class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, gc=False):
+    """A fact reported by a service or the queue-manager, keyed by ``queue_id``.
+
+    Not tracked by the cyclic garbage collector (``gc=False``): an event never refers back to
+    itself, and readers that fold a long log keep many of them (the collector's scans of them
+    cost a third of the fold's time).
+    """
 
     v: Literal[1] = 1
     event_id: str
