@@ -7,22 +7,9 @@ from datetime import UTC, datetime
 
 from streamforge.orchestration.state import StepState, WorkflowState
 from streamforge.schemas import Event
+from streamforge.timefmt import format_age, format_eta
 
 _BAR_WIDTH = 24
-
-
-def duration(ms: int | None) -> str:
-    """``1h02m``, ``3m05s`` or ``12s``; ``-`` when unknown."""
-    if ms is None:
-        return "-"
-    seconds = max(ms, 0) // 1000
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def clock(ms: int | None) -> str:
@@ -43,15 +30,6 @@ def bar(fraction: float, width: int = _BAR_WIDTH) -> str:
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
-def eta(workflow: WorkflowState, now_ms: int) -> str:
-    """Time left at the average pace so far; ``-`` until there is a pace to go by."""
-    progress = workflow.progress
-    if workflow.started_at is None or not 0.01 <= progress < 1:
-        return "-"
-    elapsed = now_ms - workflow.started_at
-    return duration(int(elapsed * (1 - progress) / progress))
-
-
 def _steps_summary(workflow: WorkflowState) -> str:
     return " ".join(f"{s.name}:{s.status.value}" for s in workflow.steps.values())
 
@@ -62,7 +40,7 @@ def jobs_table(workflows: Iterable[WorkflowState], now_ms: int) -> str:
         ("QUEUE ID", "WORKFLOW", "STATUS", "PROGRESS", "RECORDS", "AGE", "STEPS", "REASON")
     ]
     for w in workflows:
-        age = duration(now_ms - w.submitted_at)
+        age = format_age((now_ms - w.submitted_at) / 1000)
         rows.append(
             (
                 w.queue_id,
@@ -103,7 +81,7 @@ def job_detail(workflow: WorkflowState, now_ms: int, history: int = 50) -> str:
         f"status     {workflow.status.value}"
         + (f"  ({workflow.reason})" if workflow.reason else ""),
         f"progress   {bar(workflow.progress)} {percent(workflow.progress)}  "
-        f"{workflow.records_written:,} records  eta {eta(workflow, now_ms)}",
+        f"{workflow.records_written:,} records  eta {format_eta(workflow.eta_ms(now_ms))}",
         f"submitted  {clock(workflow.submitted_at)}  ended {clock(workflow.ended_at)}",
         "",
     ]
@@ -124,7 +102,7 @@ def event_line(event: Event) -> str:
     when = datetime.fromtimestamp(event.timestamp / 1000, UTC).strftime("%H:%M:%S.%f")[:-3]
     shown = {k: v for k, v in event.payload.items() if k not in ("command_id", "steps")}
     details = " ".join(f"{k}={v}" for k, v in shown.items())
-    return f"  {when} {event.event.value:<18} {event.producer.split('__')[0]:<16} {details}"
+    return f"  {when} {event.event.value:<18} {event.service:<16} {details}"
 
 
 def progress_line(workflow: WorkflowState, now_ms: int) -> str:
@@ -141,7 +119,7 @@ def progress_line(workflow: WorkflowState, now_ms: int) -> str:
     return (
         f"{workflow.queue_id} {workflow.status.value} {bar(workflow.progress)} "
         f"{percent(workflow.progress)} {workflow.records_written:,} records "
-        f"eta {eta(workflow, now_ms)}  {steps}"
+        f"eta {format_eta(workflow.eta_ms(now_ms))}  {steps}"
     )
 
 

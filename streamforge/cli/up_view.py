@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dev_env.supervisor import ServiceRecord, ServiceState, SupervisorState
-from streamforge.cli.jobs_view import duration, table
+from streamforge.cli.jobs_view import table
+from streamforge.timefmt import format_age
 
 _RUNNING = (ServiceState.STARTING, ServiceState.HEALTHY, ServiceState.UNHEALTHY)
 
@@ -19,7 +20,7 @@ def services_table(state: SupervisorState, now: float) -> str:
 
 def status_text(state: SupervisorState, now: float) -> str:
     """The stack as ``streamforge status`` shows it."""
-    up_for = duration(int((now - state.started_at) * 1000))
+    up_for = format_age(now - state.started_at)
     lines = [
         f"stack {state.phase.value}, supervisor pid {state.pid}, up {up_for}",
         "",
@@ -35,7 +36,7 @@ def status_text(state: SupervisorState, now: float) -> str:
 def _row(service: ServiceRecord, now: float) -> tuple[str, ...]:
     running = service.state in _RUNNING
     started = service.started_at
-    uptime = duration(int((now - started) * 1000)) if running and started is not None else "-"
+    uptime = format_age(now - started) if running and started is not None else "-"
     return (
         service.name,
         service.kind,

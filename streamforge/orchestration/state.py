@@ -237,6 +237,14 @@ class WorkflowState:
             return 0.0
         return sum(step.progress or 0.0 for step in self.steps.values()) / len(self.steps)
 
+    def eta_ms(self, now_ms: int) -> int | None:
+        """Milliseconds left at the average pace so far; ``None`` until there is a pace to go
+        by (1 % done) or once done."""
+        progress = self.progress
+        if self.started_at is None or not 0.01 <= progress < 1:
+            return None
+        return int((now_ms - self.started_at) * (1 - progress) / progress)
+
     @property
     def records_written(self) -> int:
         """Records written by the steps' current attempts, summed."""

@@ -141,3 +141,8 @@ class Event(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
     def is_terminal(self) -> bool:
         """Whether this event ends a service run."""
         return self.event in TERMINAL_EVENTS
+
+    @property
+    def service(self) -> str:
+        """The service part of the ``service__instance`` producer."""
+        return self.producer.split("__", 1)[0]

@@ -33,11 +33,6 @@ class EndOffsets(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return {TopicPartition(self.topic, p): end for p, end in self.partitions.items()}
 
 
-def producing_service(event: Event) -> str:
-    """The service part of an event's ``service__instance`` producer."""
-    return event.producer.split("__", 1)[0]
-
-
 def end_offsets_of(event: Event) -> EndOffsets:
     """The end offsets a loader's ``finished`` event reports; ``ValueError`` if it has none."""
     try:
@@ -81,6 +76,6 @@ class LoaderHandoff(AsyncLifecycle):
             if (
                 event.event is EventName.FINISHED
                 and event.queue_id == self.queue_id
-                and producing_service(event) == LoaderHistory.name
+                and event.service == LoaderHistory.name
             ):
                 self.end_offsets = end_offsets_of(event)
