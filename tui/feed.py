@@ -6,7 +6,8 @@ posts one :class:`EventsReceived` message per poll that returned events (never o
 and reports the link with :class:`FeedStatusChanged`. Whenever Kafka cannot be reached, or a
 periodic check while the log is quiet fails, it disconnects and tries again with exponential
 backoff; a new connection re-reads the log from its beginning, so consumers of the batches must
-fold events idempotently (see :class:`tui.state.JobBoard`).
+fold events idempotently (see :class:`~streamforge.orchestration.state.WorkflowBoard`).
+:attr:`EventFeed.stats` sums up the feed for the status bar.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from streamforge.bus.topics import EVENTS
 from streamforge.config import Settings
 from streamforge.orchestration.client import ControlClient
 from streamforge.schemas import Command, Event
+from tui.rate import RateMeter
 
 
 class LinkState(StrEnum):
@@ -43,6 +45,29 @@ class FeedStatus:
     state: LinkState
     detail: str = ""
     retry_in: float | None = None
+
+
+@dataclass(frozen=True)
+class FeedStats:
+    """A feed at a glance (the status bar's view of it).
+
+    Attributes:
+        connected: Whether the feed holds a connection.
+        detail: Why it is down (empty while connected).
+        messages_total: Messages received since the console started.
+        rate: Messages per second, recently.
+        lag: Messages on the broker not read yet (as of the last check).
+        last_update_ms: Timestamp (epoch ms) of the newest message, ``None`` before the first.
+        reconnects: Connections made after the first one.
+    """
+
+    connected: bool
+    detail: str
+    messages_total: int
+    rate: float
+    lag: int
+    last_update_ms: int | None
+    reconnects: int
 
 
 class EventsReceived(Message):
@@ -113,6 +138,7 @@ class EventFeed:
         probe: Checks the cluster while the log is quiet; raising means disconnected.
         probe_interval: Seconds without events after which ``probe`` runs.
         probe_timeout: Seconds ``probe`` may take before the link counts as down.
+        lag_interval: Seconds between checks of how far behind the end of the log it is.
     """
 
     def __init__(
@@ -124,6 +150,7 @@ class EventFeed:
         probe: Probe = check_broker,
         probe_interval: float = 5.0,
         probe_timeout: float = 10.0,
+        lag_interval: float = 1.0,
     ) -> None:
         self.settings = settings
         self.queue_id = queue_id
@@ -131,12 +158,32 @@ class EventFeed:
         self.probe = probe
         self.probe_interval = probe_interval
         self.probe_timeout = probe_timeout
+        self.lag_interval = lag_interval
         self._client: ControlClient | None = None
+        self._status = FeedStatus(LinkState.CONNECTING)
+        self._rate = RateMeter()
+        self._received = 0
+        self._lag = 0
+        self._last_update_ms: int | None = None
+        self._connections = 0
 
     @property
     def connected(self) -> bool:
         """Whether the feed currently holds a connection."""
         return self._client is not None
+
+    @property
+    def stats(self) -> FeedStats:
+        """The feed at a glance: link, events received, rate, lag, newest event, reconnects."""
+        return FeedStats(
+            connected=self.connected,
+            detail=self._status.detail,
+            messages_total=self._received,
+            rate=self._rate.rate(time.monotonic()),
+            lag=self._lag,
+            last_update_ms=self._last_update_ms,
+            reconnects=max(self._connections - 1, 0),
+        )
 
     async def send(self, command: Command) -> None:
         """Publish ``command`` on ``queue-control``; raises :class:`FeedUnavailable` when
@@ -148,29 +195,36 @@ class EventFeed:
     async def run(self, target: MessageTarget) -> None:
         """Follow the log and post messages to ``target`` until cancelled."""
         while True:
-            target.post_message(FeedStatusChanged(FeedStatus(LinkState.CONNECTING)))
+            self._report(target, FeedStatus(LinkState.CONNECTING))
             try:
                 async with ControlClient(self.settings, from_beginning=True) as client:
                     self._client = client
                     try:
                         self.backoff.reset()
-                        target.post_message(FeedStatusChanged(FeedStatus(LinkState.CONNECTED)))
+                        self._connections += 1
+                        self._report(target, FeedStatus(LinkState.CONNECTED))
                         await self._follow(client, target)
                     finally:
                         self._client = None
             except Exception as exc:  # any failure of the link: report it and reconnect
                 delay = self.backoff.next_delay()
-                status = FeedStatus(LinkState.DISCONNECTED, self._describe(exc), delay)
-                target.post_message(FeedStatusChanged(status))
+                detail = describe_failure(exc, self.settings)
+                self._report(target, FeedStatus(LinkState.DISCONNECTED, detail, delay))
                 await asyncio.sleep(delay)
 
+    def _report(self, target: MessageTarget, status: FeedStatus) -> None:
+        self._status = status
+        target.post_message(FeedStatusChanged(status))
+
     async def _follow(self, client: ControlClient, target: MessageTarget) -> None:
-        quiet_since = time.monotonic()
+        quiet_since = lag_checked = time.monotonic()
+        self._lag = await client.lag()
         while True:
             events = await client.next_events()
             now = time.monotonic()
             if events:
                 quiet_since = now
+                self._count(events, now)
                 if self.queue_id is not None:
                     events = [event for event in events if event.queue_id == self.queue_id]
                 if events:
@@ -178,10 +232,22 @@ class EventFeed:
             elif now - quiet_since >= self.probe_interval:
                 await asyncio.wait_for(self.probe(self.settings), self.probe_timeout)
                 quiet_since = time.monotonic()
+            if now - lag_checked >= self.lag_interval:
+                self._lag = await client.lag()
+                lag_checked = now
 
-    def _describe(self, exc: Exception) -> str:
-        if isinstance(exc, KafkaConnectionError):
-            return f"cannot reach Kafka at {self.settings.kafka.bootstrap}"
-        if isinstance(exc, TimeoutError):
-            return f"Kafka at {self.settings.kafka.bootstrap} does not answer"
-        return str(exc) or type(exc).__name__
+    def _count(self, events: list[Event], now: float) -> None:
+        self._received += len(events)
+        self._rate.add(len(events), now)
+        newest = max(event.timestamp for event in events)
+        if self._last_update_ms is None or newest > self._last_update_ms:
+            self._last_update_ms = newest
+
+
+def describe_failure(exc: Exception, settings: Settings) -> str:
+    """Why a feed's link to Kafka failed, in words."""
+    if isinstance(exc, KafkaConnectionError):
+        return f"cannot reach Kafka at {settings.kafka.bootstrap}"
+    if isinstance(exc, TimeoutError):
+        return f"Kafka at {settings.kafka.bootstrap} does not answer"
+    return str(exc) or type(exc).__name__

@@ -6,25 +6,16 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-#: Shown where a value is not known.
-UNKNOWN = "-"
+from streamforge.timefmt import UNKNOWN, format_age
 
-
-def format_age(seconds: float | None) -> str:
-    """A short age such as ``42s``, ``3m05s``, ``2h07m`` or ``4d03h``."""
-    if seconds is None:
-        return UNKNOWN
-    total = max(int(seconds), 0)
-    minutes, secs = divmod(total, 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d{hours:02d}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+__all__ = [
+    "UNKNOWN",
+    "format_age",
+    "format_clock",
+    "format_payload",
+    "format_percent",
+    "format_progress",
+]
 
 
 def format_percent(fraction: float | None) -> str:

@@ -6,8 +6,10 @@ from streamforge.config.settings import (
     KafkaSettings,
     Settings,
     SettingsError,
+    config_path,
     default_data_dir,
     load_settings,
+    read_config_file,
 )
 
 __all__ = [
@@ -16,8 +18,10 @@ __all__ = [
     "Secret",
     "Settings",
     "SettingsError",
+    "config_path",
     "default_data_dir",
     "load_settings",
+    "read_config_file",
     "redact",
     "secret_url",
 ]

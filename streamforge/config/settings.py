@@ -172,6 +172,8 @@ class Settings:
 
 
 _SECTIONS = {"kafka": KafkaSettings, "binance": BinanceSettings}
+#: Tables of the same file that other components read (the console's ``[console]``).
+FOREIGN_TABLES = frozenset({"console"})
 
 
 def _parse_value(env_name: str, fld: dataclasses.Field[Any], raw: Any) -> Any:
@@ -197,14 +199,15 @@ def _parse_value(env_name: str, fld: dataclasses.Field[Any], raw: Any) -> Any:
         raise SettingsError(f"{env_name}: {exc}") from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def read_config_file(path: Path, name: str = "STREAMFORGE_CONFIG") -> dict[str, Any]:
+    """The parsed TOML file at ``path``; errors name it as ``name``."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except OSError as exc:
-        raise SettingsError(f"STREAMFORGE_CONFIG: cannot read {path}: {exc.strerror}") from None
+        raise SettingsError(f"{name}: cannot read {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"STREAMFORGE_CONFIG: {path} is not valid TOML: {exc}") from None
+        raise SettingsError(f"{name}: {path} is not valid TOML: {exc}") from None
 
 
 def _values_for(
@@ -213,7 +216,8 @@ def _values_for(
     values: dict[str, Any] = {}
     known = {f.name for f in dataclasses.fields(cls)}
     for key in toml:
-        if key not in known and key not in _SECTIONS:
+        foreign = section is None and key in FOREIGN_TABLES
+        if key not in known and key not in _SECTIONS and not foreign:
             where = f"[{section}] " if section else ""
             raise SettingsError(f"STREAMFORGE_CONFIG: unknown setting {where}{key!r}")
     for fld in dataclasses.fields(cls):
@@ -234,19 +238,25 @@ def _values_for(
     return values
 
 
+def config_path(env: Mapping[str, str], config_file: str | Path | None = None) -> Path | None:
+    """The settings file in use: ``config_file``, else ``STREAMFORGE_CONFIG``, else
+    ``./streamforge.toml`` if it exists."""
+    if config_file is not None:
+        return Path(config_file)
+    if env.get("STREAMFORGE_CONFIG"):
+        return Path(env["STREAMFORGE_CONFIG"])
+    if Path("streamforge.toml").is_file():
+        return Path("streamforge.toml")
+    return None
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, config_file: str | Path | None = None
 ) -> Settings:
     """Build :class:`Settings` from defaults, the TOML file and the environment."""
     env = os.environ if env is None else env
-    path: Path | None = None
-    if config_file is not None:
-        path = Path(config_file)
-    elif env.get("STREAMFORGE_CONFIG"):
-        path = Path(env["STREAMFORGE_CONFIG"])
-    elif Path("streamforge.toml").is_file():
-        path = Path("streamforge.toml")
-    toml = _read_toml(path) if path is not None else {}
+    path = config_path(env, config_file)
+    toml = read_config_file(path) if path is not None else {}
     sections: dict[str, Any] = {}
     for name, cls in _SECTIONS.items():
         table = toml.get(name, {})

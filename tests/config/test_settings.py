@@ -118,3 +118,12 @@ def test_secret_may_come_from_a_file(tmp_path: Path) -> None:
     settings = load_settings(env=env)
     assert settings.kafka.sasl_password is not None
     assert settings.kafka.sasl_password.reveal() == "from-file"
+
+
+def test_the_console_table_is_left_to_the_console_but_only_at_the_top(tmp_path: Path) -> None:
+    config = tmp_path / "streamforge.toml"
+    config.write_text('[console]\ntheme = "nord"\n[kafka]\nbootstrap = "k:9092"\n')
+    assert load_settings(env={}, config_file=config).kafka.bootstrap == "k:9092"
+    config.write_text('[kafka]\nconsole = "nord"\n')
+    with pytest.raises(SettingsError, match="unknown setting \\[kafka\\] 'console'"):
+        load_settings(env={}, config_file=config)

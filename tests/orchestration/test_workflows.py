@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from streamforge.orchestration.params import InvalidParam, parse_time
-from streamforge.orchestration.workflows import DefinitionError, WorkflowCatalog, parse_definitions
+from streamforge.orchestration.workflows import (
+    DefinitionError,
+    WorkflowCatalog,
+    new_queue_id,
+    parse_definitions,
+)
 
 SERVICES = {"loader-history", "store-connector", "loader-ws", "dummy-service"}
 
@@ -169,3 +175,10 @@ def test_retry_backoff_doubles_up_to_a_minute() -> None:
     )[0]
 
     assert [step.backoff(n) for n in (1, 2, 3, 10)] == [2.0, 4.0, 8.0, 60.0]
+
+
+def test_a_new_queue_id_names_the_workflow_and_is_fresh() -> None:
+    first, second = new_queue_id("backfill", "BTCUSDT"), new_queue_id("backfill", "BTCUSDT")
+    assert first.startswith("backfill-btcusdt-")
+    assert first != second
+    assert re.fullmatch(r"live-[0-9a-f]{8}", new_queue_id("live"))

@@ -20,9 +20,10 @@ def no_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_flags_are_optional() -> None:
     args = parse_args([])
-    assert (args.config, args.queue_id) == (None, None)
-    args = parse_args(["--config", "sf.toml", "--queue-id", "q1"])
-    assert (args.config, args.queue_id) == ("sf.toml", "q1")
+    assert (args.config, args.queue_id, args.workflows) == (None, None, [])
+    assert (args.watchlist, args.depth, args.theme, args.start_screen) == (None,) * 4
+    args = parse_args(["--config", "sf.toml", "--queue-id", "q1", "--screen", "jobs"])
+    assert (args.config, args.queue_id, args.start_screen) == ("sf.toml", "q1", "jobs")
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,7 @@ def test_flags_are_optional() -> None:
         ('[kafka]\nbootstrap = "no-port"\n', "STREAMFORGE_KAFKA_BOOTSTRAP"),
         ("topic_prefix = [1, 2\n", "not valid TOML"),
         ('surprise = "x"\n', "unknown setting"),
+        ('[console]\ntheme = "neon"\n', "[console] theme in"),
     ],
 )
 def test_a_bad_setting_is_one_error_line_and_exit_1(
@@ -82,3 +84,40 @@ def test_settings_and_filter_reach_the_app(tmp_path: Path, monkeypatch: pytest.M
     assert app.settings.topic("queue-events") == "dev.queue-events"
     assert app.feed.queue_id == "q7"
     assert app.sub_title == "kafka.local:9093 (dev.), queue q7"
+
+
+def test_console_settings_and_workflows_reach_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[StreamForgeApp] = []
+
+    def fake_run(self: StreamForgeApp) -> None:
+        started.append(self)
+
+    monkeypatch.setattr(StreamForgeApp, "run", fake_run)
+    monkeypatch.setenv("STREAMFORGE_CONSOLE_THEME", "nord")
+    config = tmp_path / "streamforge.toml"
+    config.write_text('[console]\nwatchlist = ["ETHUSDT"]\ndepth = 5\n')
+    flows = tmp_path / "flows.yaml"
+    flows.write_text(
+        "version: 1\nworkflows:\n  hello:\n    steps:\n      one: {service: dummy-service}\n"
+    )
+    with pytest.raises(SystemExit):
+        main(["--config", str(config), "--workflows", str(flows), "--watchlist", "solusdt"])
+    (app,) = started
+    assert (app.config.watchlist, app.config.depth, app.config.theme) == (("SOLUSDT",), 5, "nord")
+    assert app.theme == "nord"
+    assert app.catalog.names() == ["backfill", "hello", "live"]
+
+
+def test_a_bad_workflows_file_is_one_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flows = tmp_path / "flows.yaml"
+    flows.write_text("version: 1\nworkflows:\n  Bad_Name:\n    steps: {}\n")
+    with pytest.raises(SystemExit) as exited:
+        main(["--workflows", str(flows)])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {flows}: workflow 'Bad_Name'")
+    assert err.count("\n") == 1

@@ -1,4 +1,4 @@
-"""The event feed: batches, the queue filter, link status and reconnection."""
+"""The event feed: batches, the queue filter, link status, reconnection and its figures."""
 
 from __future__ import annotations
 
@@ -100,6 +100,8 @@ async def test_an_unreachable_broker_is_reported_and_retried_with_backoff(
     assert inbox.states()[:2] == [LinkState.CONNECTING, LinkState.DISCONNECTED]
     assert LinkState.CONNECTED not in inbox.states()
     assert not feed.connected
+    assert feed.stats.detail == "cannot reach Kafka at 127.0.0.1:1"
+    assert (feed.stats.connected, feed.stats.reconnects) == (False, 0)
     with pytest.raises(FeedUnavailable):
         await feed.send(Command.new("ping", "q1", issued_by="console"))
 
@@ -110,7 +112,8 @@ async def test_events_arrive_in_batches_from_the_beginning_of_the_log(
 ) -> None:
     sent = loading("q-a", 75) + loading("q-b", 25)
     await publish(settings, sent)
-    await run_feed(EventFeed(settings))
+    feed = EventFeed(settings, lag_interval=0.1)
+    await run_feed(feed)
     await eventually(lambda: len(inbox.events) >= len(sent), "every event")
     assert sorted(e.event_id for e in inbox.events) == sorted(e.event_id for e in sent)
     assert len(inbox.batches) < len(sent) / 10, "events are coalesced, one message per poll"
@@ -118,6 +121,11 @@ async def test_events_arrive_in_batches_from_the_beginning_of_the_log(
     received_a = [e.event_id for e in inbox.events if e.queue_id == "q-a"]
     assert received_a == [e.event_id for e in sent[:75]], "one queue's events stay in order"
     assert inbox.states()[:2] == [LinkState.CONNECTING, LinkState.CONNECTED]
+    await eventually(lambda: feed.stats.lag == 0, "no lag once all is read")
+    stats = feed.stats
+    assert (stats.connected, stats.detail, stats.reconnects) == (True, "", 0)
+    assert stats.messages_total == len(sent)
+    assert stats.last_update_ms == max(event.timestamp for event in sent)
 
 
 @pytest.mark.kafka
@@ -160,6 +168,7 @@ async def test_a_failed_check_while_quiet_reconnects_and_rereads_the_log(
     await eventually(lambda: len(inbox.events) >= 2 * len(sent), "the log read a second time")
     assert [e.event_id for e in inbox.events] == [e.event_id for e in sent] * 2
     await eventually(lambda: feed.connected, "the feed to hold its new connection")
+    assert (feed.stats.reconnects, feed.stats.messages_total) == (1, 2 * len(sent))
     await feed.send(Command.new("ping", "q-re", issued_by="console"))
 
 

@@ -1,4 +1,4 @@
-"""The console's small pure helpers: formatting, rates, pending replies, backoff."""
+"""The console's small helpers: formatting, rates, answers to commands, backoff, the help."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import pytest
 from textual.binding import Binding
 
 from streamforge.schemas import Command, Event, EventName
-from tui.feed import Backoff, FeedStatus, LinkState
+from streamforge.services.loader_ws.service import LoaderWsService
+from streamforge.services.queue_manager import QueueManager
+from tui.feed import Backoff, FeedStats, FeedStatus, FeedUnavailable, LinkState
 from tui.format import format_age, format_clock, format_payload, format_percent, format_progress
 from tui.rate import RateMeter
-from tui.replies import PendingReplies
+from tui.replies import LOADER_WS, QUEUE_MANAGER, Note, Outcome, PendingReplies, describe
 from tui.screens.help import keys_markdown
-from tui.widgets.status import describe_link
+from tui.widgets.status import describe_feed, describe_link
 
 
 @pytest.mark.parametrize(
@@ -59,28 +61,77 @@ def test_rate_meter_counts_over_a_sliding_window() -> None:
         RateMeter(window_s=0)
 
 
-def pong(command: Command) -> Event:
+def answer(name: EventName, command: Command, **payload: object) -> Event:
     return Event.new(
-        EventName.PONG, command.queue_id, "dummy-service__h", {"command_id": command.command_id}
+        name, command.queue_id, "dummy-service__h", {"command_id": command.command_id, **payload}
     )
 
 
-def test_pending_replies_settle_once_by_answer_or_timeout() -> None:
+async def test_a_command_is_settled_by_its_first_answer() -> None:
     pending = PendingReplies()
-    first, second, third = (Command.new("ping", f"q{i}", issued_by="console") for i in range(3))
-    pending.expect(first, deadline=10.0)
-    pending.expect(second, deadline=20.0)
-    pending.expect(third, deadline=5.0)
-    pending.discard(third)
-    assert len(pending) == 2
+    ping = Command.new("ping", "q1", issued_by="console")
+    unrelated = Event.new(EventName.LOADING, "q1", "dummy-service__h", {"progress": 0.1})
 
-    unrelated = Event.new(EventName.LOADING, "q0", "dummy-service__h", {"progress": 0.1})
-    answers = pending.answered([unrelated, pong(first), pong(first)])
-    assert [(a.command, a.event.event) for a in answers] == [(first, EventName.PONG)]
-    assert pending.expired(15.0) == []
-    assert pending.expired(20.0) == [second]
-    assert pending.answered([pong(second)]) == []
+    async def send(command: Command) -> None:
+        assert len(pending) == 1, "waiting before it is sent: an answer may be quick"
+        pending.settle(
+            [unrelated, answer(EventName.PONG, command), answer(EventName.PONG, command)]
+        )
+
+    outcome = await pending.ask(send, ping, wait_s=5)
+    assert outcome.answer is not None and outcome.answer.event is EventName.PONG
+    assert outcome.accepted
+    assert outcome.rejection is None
     assert len(pending) == 0
+
+
+async def test_a_command_without_an_answer_times_out_and_one_not_sent_says_why() -> None:
+    pending = PendingReplies()
+    stop = Command.new("stop", "q1", target="queue-manager", issued_by="console")
+
+    async def silence(command: Command) -> None:
+        pass
+
+    async def broken(command: Command) -> None:
+        raise FeedUnavailable("not connected to Kafka")
+
+    assert await pending.ask(silence, stop, wait_s=0.05) == Outcome(stop, 0.05)
+    assert await pending.ask(broken, stop, wait_s=5) == Outcome(
+        stop, 5, error="not connected to Kafka"
+    )
+    assert len(pending) == 0
+
+
+def test_what_the_operator_is_told_about_a_command() -> None:
+    stop = Command.new("stop", "bf-1", target="queue-manager", issued_by="console")
+    ping = Command.new("ping", "bf-1", issued_by="console")
+    watch = Command.new("subscribe", "*", target="loader-ws", issued_by="console")
+    rejected = answer(EventName.REJECTED, stop, field="queue_id", reason="no workflow 'bf-1'")
+    accepted = answer(EventName.ACCEPTED, watch, symbols=["BTCUSDT", "SOLUSDT"])
+    pong = answer(EventName.PONG, ping, state="running")
+
+    assert describe(Outcome(stop, 10, error="not connected to Kafka")) == Note(
+        "stop to bf-1 not sent", "not connected to Kafka", "error"
+    )
+    assert describe(Outcome(stop, 10)) == Note(
+        "stop timed out", "no answer from the queue-manager within 10 s", "warning"
+    )
+    assert describe(Outcome(ping, 2.5)).message == "no answer from bf-1 within 2.5 s"
+    assert describe(Outcome(watch, 1)).message == "no answer from loader-ws within 1 s"
+    assert describe(Outcome(stop, 10, rejected)) == Note(
+        "stop rejected", "queue_id: no workflow 'bf-1'", "error"
+    )
+    assert describe(Outcome(watch, 10, accepted)) == Note(
+        "subscribe accepted", "* by dummy-service__h, symbols now BTCUSDT, SOLUSDT"
+    )
+    note = describe(Outcome(ping, 10, pong))
+    assert note.title == "pong from bf-1"
+    assert note.message.startswith("dummy-service__h: running (after ")
+
+
+def test_the_console_addresses_the_services_by_their_names() -> None:
+    assert QueueManager.name == QUEUE_MANAGER
+    assert LoaderWsService.name == LOADER_WS
 
 
 def test_backoff_doubles_up_to_the_cap_and_resets() -> None:
@@ -97,14 +148,30 @@ def test_link_description() -> None:
     assert describe_link(down) == "○ broker disconnected: cannot reach Kafka at h:1 (retry in 2 s)"
 
 
+def test_a_feed_in_a_few_words() -> None:
+    stats = FeedStats(True, "", 12_345, 3.25, 7, 1_000_000, 1)
+    assert describe_feed("events", stats, now_ms=1_004_500) == (
+        "events 12,345 · 3.2/s · lag 7 · last 4s ago · 1 reconnect"
+    )
+    fresh = FeedStats(True, "", 0, 0.0, 0, None, 0)
+    assert describe_feed("market", fresh, 0) == (
+        "market 0 · 0.0/s · lag 0 · no data yet · 0 reconnects"
+    )
+    down = FeedStats(False, "cannot reach Kafka at h:1", 5, 0.0, 0, None, 2)
+    assert describe_feed("market", down, 0) == "market ○ cannot reach Kafka at h:1"
+
+
 def test_help_lists_the_footer_bindings() -> None:
     text = keys_markdown(
         [
             Binding("p", "ping", "Ping", tooltip="Ping the selected job's queue"),
             Binding("question_mark", "help", "Help", key_display="?"),
+            Binding("n,escape", "answer(False)", "No"),
+            Binding("escape", "answer(False)", "No"),
             Binding("ctrl+c", "copy", "Copy", show=False),
         ]
     )
     assert "| `p` | Ping the selected job's queue |" in text
     assert "| `?` | Help |" in text
     assert "ctrl+c" not in text
+    assert text.count("| No |") == 1, "one row per action"

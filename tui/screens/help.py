@@ -13,21 +13,32 @@ from textual.widgets import Markdown
 ABOUT = """\
 # StreamForge console
 
-The console follows the event log (`queue-events`) from its beginning.
+The console rebuilds every workflow from the event log (`queue-events`) when it starts, with the
+same fold as the queue-manager and the CLI, then follows the log live.
 
-- **Jobs**: one row per queue id with its service, status (starting, running, finished, error,
-  interrupted), last reported progress, records written and the age of its current run.
-- **History**: the newest events of the selected job, oldest first.
-- **Status bar**: the link to Kafka, events received per second and the age of the newest event.
+- **Workflows**: one row per workflow with its status (pending, running, succeeded, failed,
+  cancelled), progress over all steps, records written, time left at the pace so far (ETA),
+  age since submission and, for a failed or cancelled one, the reason.
+- **Steps**: the selected workflow's steps with their status (also retrying), attempt,
+  progress, records and why an attempt failed or what it last reported.
+- **History**: the selected workflow's newest events, oldest first.
+- **Market** (`m`): the watched symbols live; `a` and `x` add and remove symbols.
+- **Status bar**: the broker link, then for each feed the messages received, messages per
+  second, lag (messages not read yet), the age of the newest message and the reconnects.
+
+Every action below is also in the command palette (`ctrl+p`); rows and keys are clickable.
 """
 
 
 def keys_markdown(bindings: Iterable[Binding]) -> str:
-    """A Markdown table of the bindings that the footer shows."""
+    """A Markdown table of the bindings that the footer shows, one row per action."""
+    shown: dict[str, Binding] = {}
+    for binding in bindings:
+        if binding.show:
+            shown.setdefault(binding.action, binding)
     rows = [
         f"| `{binding.key_display or binding.key}` | {binding.tooltip or binding.description} |"
-        for binding in bindings
-        if binding.show
+        for binding in shown.values()
     ]
     return "\n".join(["## Keys", "", "| key | action |", "|---|---|", *rows])
 
@@ -39,8 +50,9 @@ class HelpScreen(ModalScreen[None]):
 
     def __init__(self, bindings: Iterable[Binding]) -> None:
         super().__init__()
-        self._text = f"{ABOUT}\n{keys_markdown(bindings)}\n"
+        #: The Markdown shown.
+        self.text = f"{ABOUT}\n{keys_markdown(bindings)}\n"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):
-            yield Markdown(self._text)
+            yield Markdown(self.text)
