@@ -27,6 +27,7 @@ from tui.screens.market import MarketScreen
 from tui.widgets import EventHistory, StepsTable, WorkflowsTable
 
 SIZE = (150, 40)
+TALL = (150, 60)
 DONE, RUNNING, FAILED = (
     "backfill-btcusdt-00000001",
     "backfill-ethusdt-00000002",
@@ -49,6 +50,11 @@ def selecting(queue_id: str) -> BeforeSnapshot:
             return history.queue_id == queue_id and laid_out and history.is_vertical_scroll_end
 
         await waiter(pilot)(following, "the history to follow its newest event")
+        # The table scrolls its cursor into view after a refresh; settle that scroll so the
+        # scrollbar is drawn at its final place in every run.
+        history.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        await waiter(pilot)(following, "the history to stay at its newest event")
 
     return select
 
@@ -62,7 +68,8 @@ def test_snapshot_of_a_running_workflow_with_its_steps_and_history(
 
 def test_snapshot_of_a_failed_workflow_with_its_reason(snap_compare: SnapCompare) -> None:
     app, _ = console(sample_log().events)
-    assert snap_compare(app, terminal_size=SIZE, run_before=selecting(FAILED))
+    # Tall enough for the whole history: no scrollbar whose settling could vary the picture.
+    assert snap_compare(app, terminal_size=TALL, run_before=selecting(FAILED))
 
 
 async def test_every_workflow_is_rebuilt_from_the_log_with_progress_records_and_eta() -> None:
