@@ -16,7 +16,7 @@ message says where the value came from::
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,18 +73,21 @@ def _depth(value: object) -> int:
     return number
 
 
-def _theme(value: object) -> str:
-    if value not in BUILTIN_THEMES:
-        raise ValueError(f"must be a Textual theme ({', '.join(sorted(BUILTIN_THEMES))})")
-    assert isinstance(value, str)
-    return value
+def _one_of(choices: Collection[str], listing: Callable[[object], str]) -> Callable[[object], str]:
+    """A parser accepting one of ``choices``; ``listing`` words the error for a bad value."""
+
+    def parse(value: object) -> str:
+        if not isinstance(value, str) or value not in choices:
+            raise ValueError(listing(value))
+        return value
+
+    return parse
 
 
-def _screen(value: object) -> str:
-    if value not in SCREENS:
-        raise ValueError(f"must be one of {', '.join(SCREENS)}, got {value!r}")
-    assert isinstance(value, str)
-    return value
+_theme = _one_of(
+    BUILTIN_THEMES, lambda _: f"must be a Textual theme ({', '.join(sorted(BUILTIN_THEMES))})"
+)
+_screen = _one_of(SCREENS, lambda value: f"must be one of {', '.join(SCREENS)}, got {value!r}")
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
