@@ -153,11 +153,12 @@ class Books:
 
         (Snapshots are fetched by :attr:`scheduler`, whose ``run`` must run beside this.)
         """
-        next_at = time.monotonic()
+        next_at = time.monotonic() + self.interval
         while True:
-            # A fixed schedule, restarted from now after a stall rather than catching up in a burst.
-            next_at = max(next_at + self.interval, time.monotonic())
-            await asyncio.sleep(next_at - time.monotonic())
+            await asyncio.sleep(max(next_at - time.monotonic(), 0))
+            # A fixed schedule while on time; a late round pushes the next one back, so a stall
+            # neither bursts to catch up nor leaves two rounds closer than one interval.
+            next_at = max(next_at, time.monotonic()) + self.interval
             now = now_millis()
             for book in list(self._books.values()):
                 update_id = book.sync.update_id
