@@ -8,6 +8,8 @@ Two paths share one aiokafka producer:
   or after ``linger_ms`` once the partition has nothing else in flight, so batches grow while
   the broker is busy and partitions never wait for each other. :meth:`BusProducer.flush` waits
   until everything published is acknowledged.
+* :meth:`BusProducer.publish_encoded` for bulk loads: record batches encoded ahead, possibly in
+  other processes (:class:`~streamforge.bus.batches.BatchEncoder`), queued in the same pipelines.
 
 Records published with the same key land in the partition that keyed :meth:`send` would choose
 (Kafka's murmur2 partitioner), so one symbol stays in order whichever path wrote it.
@@ -27,6 +29,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 from aiokafka.structs import RecordMetadata, TopicPartition
 
+from streamforge.bus.batches import BatchEncoder, EncodedBatch
 from streamforge.bus.connection import client_options
 from streamforge.bus.metrics import PRODUCED_RECORDS
 from streamforge.config import Settings
@@ -56,7 +59,7 @@ class ProducerOptions:
 
 @dataclass
 class _Batch:
-    builder: Any
+    builder: Any  # aiokafka's BatchBuilder, or an EncodedBatch
     records: int = 0
     size: int = 0
 
@@ -176,9 +179,7 @@ class BusProducer(AsyncLifecycle):
         Delivery is confirmed by :meth:`flush`; a delivery failure is raised by the next
         ``publish`` or ``flush``.
         """
-        if self._error is not None:
-            self._error_reported = True
-            raise ProducerError(f"publishing failed earlier: {self._error}") from self._error
+        self._raise_earlier_failure()
         pipe = self._pipelines.get((topic, key)) or await self._pipeline(topic, key)
         hdrs = list(headers) if headers else _NO_HEADERS
         if not self._append(pipe, key, value, hdrs, timestamp_ms):
@@ -187,9 +188,7 @@ class BusProducer(AsyncLifecycle):
 
     async def publish_many(self, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> None:
         """:meth:`publish` for many ``(key, value)`` records at a fraction of the cost each."""
-        if self._error is not None:
-            self._error_reported = True
-            raise ProducerError(f"publishing failed earlier: {self._error}") from self._error
+        self._raise_earlier_failure()
         pipelines = self._pipelines
         append = self._append
         for key, value in records:
@@ -197,6 +196,30 @@ class BusProducer(AsyncLifecycle):
             if not append(pipe, key, value, _NO_HEADERS, None):
                 await self._close(pipe)
                 append(pipe, key, value, _NO_HEADERS, None)
+
+    def batch_encoder(self, max_batch_bytes: int | None = None) -> BatchEncoder:
+        """An encoder of batches for :meth:`publish_encoded`, compressed as this producer
+        compresses, of ``max_batch_bytes`` (default: this producer's batch size)."""
+        return BatchEncoder(
+            self.settings.kafka.compression, max_batch_bytes or self.options.max_batch_bytes
+        )
+
+    async def publish_encoded(
+        self, topic: str, key: bytes | None, batches: Iterable[EncodedBatch]
+    ) -> None:
+        """Queue ``batches`` of records keyed ``key`` after what was published to their
+        partition so far; like :meth:`publish`, returns at once unless memory is full, and
+        delivery is confirmed by :meth:`flush`."""
+        self._raise_earlier_failure()
+        pipe = self._pipelines.get((topic, key)) or await self._pipeline(topic, key)
+        await self._close(pipe)
+        for batch in batches:
+            await self._enqueue(pipe, _Batch(batch, batch.record_count()))
+
+    def _raise_earlier_failure(self) -> None:
+        if self._error is not None:
+            self._error_reported = True
+            raise ProducerError(f"publishing failed earlier: {self._error}") from self._error
 
     def _append(
         self,
@@ -267,6 +290,9 @@ class BusProducer(AsyncLifecycle):
         if batch is None or batch.records == 0:
             return
         pipe.open = None
+        await self._enqueue(pipe, batch)
+
+    async def _enqueue(self, pipe: _Pipeline, batch: _Batch) -> None:
         batch.size = size = batch.builder.size()
         limit = self.options.max_in_flight_bytes
         while self._buffered_bytes and self._buffered_bytes + size > limit:

@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
 from streamforge.bus import BusProducer, ProducerError, ProducerOptions, TopicSpec, ensure_topics
+from streamforge.bus.batches import BatchEncoder
 from streamforge.config import Settings
 from tests.bus.broker_probe import active_producers
 
@@ -114,3 +115,30 @@ async def test_undeliverable_record_fails_the_flush_loudly(kafka_settings: Setti
             await producer.flush()
         with pytest.raises(ProducerError, match="failed earlier"):
             await producer.publish(topic, b"small", key=b"k")
+
+
+@pytest.mark.parametrize("compression", ["zstd", "none"])
+async def test_encoded_batches_land_in_order_between_published_records(
+    kafka_settings: Settings, compression: str
+) -> None:
+    topic = await make_topic(kafka_settings, f"encoded-{compression}", partitions=3)
+    encoder = BatchEncoder(compression, max_batch_bytes=8 * 1024)
+    values = [f"encoded-{i}".encode() for i in range(3000)]
+    batches = encoder.encode(b"k", values)
+    assert len(batches) > 1
+    async with BusProducer(kafka_settings) as producer:
+        for i in range(10):
+            await producer.publish(topic, f"before-{i}".encode(), key=b"k")
+        await producer.publish_encoded(topic, b"k", batches)
+        await producer.publish(topic, b"after", key=b"k")
+        await producer.flush()
+        partition = await producer.partition_for(topic, b"k")
+        assert producer.produced_offsets == {TopicPartition(topic, partition): 3011}
+    records = await read_all(kafka_settings, topic, 3011)
+    expected = [f"before-{i}".encode() for i in range(10)] + values + [b"after"]
+    assert [(p, k, v) for p, k, v in records] == [(partition, b"k", v) for v in expected]
+    # The broker numbered every record of the encoded batches in the producer's sequence.
+    producers = await active_producers(
+        kafka_settings.kafka.bootstrap, TopicPartition(topic, partition)
+    )
+    assert [p.last_sequence for p in producers] == [3010]

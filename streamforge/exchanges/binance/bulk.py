@@ -22,8 +22,9 @@ from typing import IO, TypeVar
 
 import msgspec
 
-from streamforge.exchanges.binance.normalize import FrameError, _AggTradeRow, _KlineRow
-from streamforge.schemas import Candle, Trade
+from streamforge.exchanges.binance.normalize import EXCHANGE, FrameError, _AggTradeRow, _KlineRow
+from streamforge.schemas import Candle, Trade, encode
+from streamforge.schemas.fields import DECIMAL_PATTERN
 
 #: A timestamp above this is in microseconds (as milliseconds it would be after year 5000).
 MICROSECONDS_ABOVE = 10**14
@@ -121,14 +122,152 @@ def decode_klines_block(
     return [row.to_candle(symbol, interval, receive_time) for row in rows]
 
 
+class EncodedTrades(msgspec.Struct, frozen=True):
+    """Trades encoded one contract JSON document a line (as :func:`streamforge.schemas.encode`
+    encodes each), with the id and time (epoch ms) of the last."""
+
+    lines: bytes
+    count: int
+    last_id: int
+    last_time: int
+
+
+def encode_agg_trades_block(
+    block: bytes,
+    symbol: str,
+    receive_time: int,
+    name: str = "aggTrades CSV",
+    first_line: int = 1,
+    after_id: int = -1,
+) -> EncodedTrades | None:
+    """The trades of a block of CSV lines with ids above ``after_id``, encoded; None if none.
+
+    Byte for byte what encoding :func:`decode_agg_trades_block`'s trades gives, at a third of
+    the cost for blocks in the form Binance writes (checked with one regex pass over the block,
+    then rows formatted straight into the contract's JSON); any other block takes the general
+    path, which also names the line of an invalid row.
+    """
+    if _CANONICAL_TRADES(block) is not None:
+        try:
+            rows: list[_CanonicalTradeRow] = _CANONICAL_TRADE_ROWS.decode(_as_json_rows(block))
+        except msgspec.ValidationError:
+            pass  # out of range for an int: the general path names the line
+        else:
+            if not any(row.first_trade_id > row.last_trade_id for row in rows):
+                return _format_trades(rows, _trade_template(symbol, receive_time), after_id)
+    trades = [
+        trade
+        for trade in decode_agg_trades_block(block, symbol, receive_time, name, first_line)
+        if trade.trade_id > after_id
+    ]
+    if not trades:
+        return None
+    last = trades[-1]
+    lines = b"".join([encode(trade) + b"\n" for trade in trades])
+    return EncodedTrades(lines, len(trades), last.trade_id, last.trade_time)
+
+
+class _CanonicalTradeRow(msgspec.Struct, array_like=True):
+    """A bulk aggTrades row already checked by :data:`_CANONICAL_TRADES`."""
+
+    trade_id: int
+    price: str
+    qty: str
+    first_trade_id: int
+    last_trade_id: int
+    time: int
+    buyer_is_maker: bool
+    best_match: bool
+
+
+_DEC, _INT = DECIMAL_PATTERN, "(?:0|[1-9][0-9]*)"
+_CANONICAL_TRADES = re.compile(
+    rf"(?:{_INT},{_DEC},{_DEC},{_INT},{_INT},{_INT},(?:True|False),(?:True|False)\n)+".encode()
+).fullmatch
+_CANONICAL_TRADE_ROWS = msgspec.json.Decoder(list[_CanonicalTradeRow], strict=False)
+#: The fields a trade template leaves open, in the order the contract encodes them.
+_TEMPLATE_FIELDS = (
+    "trade_id",
+    "price",
+    "qty",
+    "first_trade_id",
+    "last_trade_id",
+    "trade_time",
+    "buyer_is_maker",
+    "event_time",
+)
+_JSON_BOOLS = ("false", "true")
+
+
+def _trade_template(symbol: str, receive_time: int) -> str:
+    """A %-template of the encoded Trade of ``symbol`` received at ``receive_time``.
+
+    It is cut from an encoded sample, so it follows the contract's encoding; building the
+    sample also checks ``symbol`` as every Trade does.
+    """
+    sample = Trade(
+        exchange=EXCHANGE,
+        symbol=symbol,
+        trade_id=1,
+        price="2",
+        qty="3",
+        first_trade_id=4,
+        last_trade_id=5,
+        trade_time=6,
+        buyer_is_maker=True,
+        event_time=7,
+        receive_time=receive_time,
+    )
+    text = encode(sample).decode().replace("%", "%%")
+    tokens = [f'"{field}":{encode(getattr(sample, field)).decode()}' for field in _TEMPLATE_FIELDS]
+    places = [text.find(token) for token in tokens]
+    if -1 in places or places != sorted(places):
+        raise RuntimeError(f"the Trade contract no longer encodes {_TEMPLATE_FIELDS} in order")
+    for field, token in zip(_TEMPLATE_FIELDS, tokens, strict=True):
+        text = text.replace(token, f'"{field}":' + ('"%s"' if field in ("price", "qty") else "%s"))
+    return text + "\n"
+
+
+def _format_trades(
+    rows: list[_CanonicalTradeRow], template: str, after_id: int
+) -> EncodedTrades | None:
+    if after_id >= 0:
+        rows = [row for row in rows if row.trade_id > after_id]
+    if not rows:
+        return None
+    lines = []
+    for row in rows:
+        time = row.time // 1000 if row.time > MICROSECONDS_ABOVE else row.time
+        lines.append(
+            template
+            % (
+                row.trade_id,
+                row.price,
+                row.qty,
+                row.first_trade_id,
+                row.last_trade_id,
+                time,
+                _JSON_BOOLS[row.buyer_is_maker],
+                time,
+            )
+        )
+    last = rows[-1]
+    return EncodedTrades("".join(lines).encode(), len(rows), last.trade_id, _millis(last.time))
+
+
+def _as_json_rows(block: bytes) -> bytes:
+    """A block of CSV lines without quotes or backslashes as a JSON array of arrays of texts."""
+    cells = block.rstrip(b"\n").replace(b",", b'","').replace(b"\n", b'"],["')
+    return b'[["' + cells + b'"]]'
+
+
 def _decode(
     decoder: msgspec.json.Decoder[list[Row]], block: bytes, name: str, first_line: int
 ) -> list[Row]:
     if b'"' in block or b"\\" in block:
         raise FrameError(f"{name}: quotes or backslashes after line {first_line}: not a bulk CSV")
-    cells = block.rstrip(b"\n").replace(b",", b'","').replace(b"\n", b'"],["')
     try:
-        return decoder.decode(b'[["' + cells + b'"]]')
+        return decoder.decode(_as_json_rows(block))
     except msgspec.DecodeError as exc:
         match = _ROW_INDEX.search(str(exc))
         line = first_line + int(match[1]) if match else f"{first_line}+"

@@ -14,16 +14,16 @@ import multiprocessing.connection
 import os
 import threading
 from collections import deque
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import IO
 
-from streamforge.exchanges.binance.bulk import blocks, decode_agg_trades_block, decode_klines_block
+from streamforge.exchanges.binance.bulk import blocks, decode_klines_block, encode_agg_trades_block
 from streamforge.lifecycle import AsyncLifecycle
-from streamforge.services.loader_history.chunk import Chunk, encode_after
+from streamforge.services.loader_history.chunk import Chunk, ChunkEncoder
 from streamforge.services.loader_history.plan import Kind
-from streamforge.services.loader_history.written import Mark, Record
+from streamforge.services.loader_history.written import Mark
 
 
 def default_workers() -> int:
@@ -44,18 +44,26 @@ class CsvFile:
     name: str
 
 
-def decode_block(file: CsvFile, block: bytes, first_line: int, after: Mark | None) -> Chunk | None:
-    """The records of a block of ``file`` positioned after ``after``, encoded."""
-    records: Sequence[Record]
+def decode_block(
+    file: CsvFile, block: bytes, first_line: int, after: Mark | None, encoder: ChunkEncoder
+) -> Chunk | None:
+    """The records of a block of ``file`` positioned after ``after``, as a chunk."""
     if file.kind is Kind.KLINES:
-        records = decode_klines_block(
+        candles = decode_klines_block(
             block, file.symbol, file.interval, file.receive_time, file.name, first_line
         )
-    else:
-        records = decode_agg_trades_block(
-            block, file.symbol, file.receive_time, file.name, first_line
-        )
-    return encode_after(records, after)
+        return encoder.records(candles, after)
+    trades = encode_agg_trades_block(
+        block,
+        file.symbol,
+        file.receive_time,
+        file.name,
+        first_line,
+        after_id=-1 if after is None else after.position,
+    )
+    if trades is None:
+        return None
+    return encoder.lines(trades.lines, trades.count, Mark(trades.last_id, trades.last_time))
 
 
 def _exit_with_parent() -> None:
@@ -74,8 +82,9 @@ def _exit_on(sentinel: int) -> None:
 class BlockDecoder(AsyncLifecycle):
     """Decodes the blocks of bulk CSVs with ``workers`` processes (0: in this one)."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, encoder: ChunkEncoder) -> None:
         self.workers = workers
+        self.encoder = encoder
         self._pool: ProcessPoolExecutor | None = None
 
     async def start(self) -> None:
@@ -101,7 +110,7 @@ class BlockDecoder(AsyncLifecycle):
         if pool is None:
             line = 1
             for block in blocks(stream):
-                chunk = decode_block(file, block, line, after)
+                chunk = decode_block(file, block, line, after, self.encoder)
                 line += block.count(b"\n")
                 if chunk is not None:
                     yield chunk
@@ -111,7 +120,9 @@ class BlockDecoder(AsyncLifecycle):
         line = 1
         try:
             for block in blocks(stream):
-                window.append(loop.run_in_executor(pool, decode_block, file, block, line, after))
+                window.append(
+                    loop.run_in_executor(pool, decode_block, file, block, line, after, self.encoder)
+                )
                 line += block.count(b"\n")
                 while len(window) >= 2 * self.workers or (window and window[0].done()):
                     if (chunk := await window.popleft()) is not None:

@@ -1,4 +1,4 @@
-"""Records ready to publish: encoded, all after a mark, with the mark of the last one."""
+"""Records ready to publish: encoded into Kafka record batches, with the mark of the last one."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from streamforge.bus.batches import BatchEncoder, EncodedBatch
 from streamforge.services.loader_history.written import Mark, Record, mark_of
 
 _encoder = msgspec.json.Encoder()
@@ -14,22 +15,34 @@ _encoder = msgspec.json.Encoder()
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """``count`` records of one kind in order, encoded one JSON document a line (as
-    :func:`streamforge.schemas.encode` encodes each); ``last`` is the mark of the last."""
+    """``count`` records of one kind in order, in record batches ready for
+    :meth:`~streamforge.bus.BusProducer.publish_encoded`; ``last`` is the mark of the last."""
 
-    lines: bytes
+    batches: list[EncodedBatch]
     count: int
     last: Mark
 
-    def values(self) -> list[bytes]:
-        """The encoded records."""
-        return self.lines.split(b"\n", self.count)[: self.count]
 
+@dataclass(frozen=True, slots=True)
+class ChunkEncoder:
+    """Makes chunks of a load's records, keyed ``key``; it is sent to the processes that
+    decode bulk files, which encode their chunks themselves."""
 
-def encode_after(records: Sequence[Record], after: Mark | None) -> Chunk | None:
-    """The chunk of those of ``records`` (in order) positioned after ``after``; None if none."""
-    if after is not None and records and mark_of(records[0]).position <= after.position:
-        records = [r for r in records if mark_of(r).position > after.position]
-    if not records:
-        return None
-    return Chunk(_encoder.encode_lines(records), len(records), mark_of(records[-1]))
+    key: bytes
+    batches: BatchEncoder
+
+    def lines(self, lines: bytes, count: int, last: Mark) -> Chunk:
+        """The chunk of ``count`` records encoded one JSON document a line (as
+        :func:`streamforge.schemas.encode` encodes each), the last at ``last``."""
+        values = lines.split(b"\n", count)[:count]
+        return Chunk(self.batches.encode(self.key, values), count, last)
+
+    def records(self, records: Sequence[Record], after: Mark | None) -> Chunk | None:
+        """The chunk of those of ``records`` (in order) positioned after ``after``; None if
+        none."""
+        if after is not None and records and mark_of(records[0]).position <= after.position:
+            records = [r for r in records if mark_of(r).position > after.position]
+        if not records:
+            return None
+        values = [_encoder.encode(record) for record in records]
+        return Chunk(self.batches.encode(self.key, values), len(records), mark_of(records[-1]))

@@ -29,6 +29,7 @@ from streamforge.schemas import Trade, now_millis
 from streamforge.services.base import Service, ServiceContext
 from streamforge.services.loader_history.blocks import BlockDecoder, default_workers
 from streamforge.services.loader_history.checkpoint import CHECKPOINTS, CheckpointStore
+from streamforge.services.loader_history.chunk import ChunkEncoder
 from streamforge.services.loader_history.download import BulkDownloader
 from streamforge.services.loader_history.plan import Kind, Segment, plan
 from streamforge.services.loader_history.progress import Progress
@@ -39,6 +40,10 @@ from streamforge.services.loader_history.written import Record
 from streamforge.simulator.intervals import INTERVALS
 
 log = logging.getLogger(__name__)
+
+#: Records of a chunk go into batches of about this many bytes before compression: about a
+#: block of a bulk file in one batch, so that one partition moves a block per round trip.
+CHUNK_BATCH_BYTES = 4 << 20
 
 
 @dataclass
@@ -113,13 +118,14 @@ class LoaderHistory(Service):
         segments = plan(self.start, end, self.kinds, self.interval, bulk=self.bulk, now=now)
         workers = default_workers() if self.parse_workers is None else self.parse_workers
         downloads = self._downloads(settings.data_dir, job)
+        encoder = ChunkEncoder(key, producer.batch_encoder(CHUNK_BATCH_BYTES))
         try:
             async with (
                 BinanceRest(settings.binance.rest_url) as rest,
                 BulkDownloader(settings.binance.data_url, downloads) as files,
-                BlockDecoder(workers if self.bulk else 0) as decoder,
+                BlockDecoder(workers if self.bulk else 0, encoder) as decoder,
             ):
-                sources = Sources(rest, files, decoder, self.symbol, self.interval)
+                sources = Sources(rest, files, decoder, encoder, self.symbol, self.interval)
                 for segment in segments:
                     if ctx.stopping.is_set():
                         break

@@ -15,7 +15,7 @@ from streamforge.exchanges.binance.bulk import daily_agg_trades_path, daily_klin
 from streamforge.exchanges.binance.rest import BinanceRest
 from streamforge.schemas import now_millis
 from streamforge.services.loader_history.blocks import BlockDecoder, CsvFile
-from streamforge.services.loader_history.chunk import Chunk, encode_after
+from streamforge.services.loader_history.chunk import Chunk, ChunkEncoder
 from streamforge.services.loader_history.download import BulkDownloader, MissingFile
 from streamforge.services.loader_history.plan import Kind, Segment, Source
 from streamforge.services.loader_history.rest_pages import kline_pages, trade_pages
@@ -32,12 +32,14 @@ class Sources:
         rest: BinanceRest,
         files: BulkDownloader,
         decoder: BlockDecoder,
+        encoder: ChunkEncoder,
         symbol: str,
         interval: str,
     ) -> None:
         self.rest = rest
         self.files = files
         self.decoder = decoder
+        self.encoder = encoder
         self.symbol = symbol
         self.interval = interval
 
@@ -76,7 +78,7 @@ class Sources:
         else:
             pages = trade_pages(self.rest, self.symbol, segment.start, segment.end, after)
         async for page in pages:
-            chunk = encode_after(page, after)
+            chunk = self.encoder.records(page, after)
             if chunk is not None:
                 yield chunk
 

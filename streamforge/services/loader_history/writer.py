@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import repeat
-
 from aiokafka.structs import TopicPartition
 
 from streamforge.services.base import ServiceContext
@@ -40,9 +38,7 @@ class Writer:
 
     async def write(self, kind: Kind, chunk: Chunk) -> None:
         """Publish a chunk of ``kind``; checkpoint when it is time."""
-        await self._ctx.producer.publish_many(
-            self._tp.topic, zip(repeat(self._key), chunk.values(), strict=False)
-        )
+        await self._ctx.producer.publish_encoded(self._tp.topic, self._key, chunk.batches)
         self.written.add(kind, chunk.last, chunk.count)
         self._since_checkpoint += chunk.count
         self._ctx.report(records_written=self.written.total)

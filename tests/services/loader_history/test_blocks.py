@@ -11,18 +11,22 @@ from pathlib import Path
 
 import pytest
 
+from streamforge.bus.batches import BatchEncoder
 from streamforge.exchanges.binance.bulk import BLOCK_BYTES
 from streamforge.schemas import Codec, Trade
 from streamforge.services.loader_history.blocks import BlockDecoder, CsvFile
-from streamforge.services.loader_history.chunk import Chunk
+from streamforge.services.loader_history.chunk import ChunkEncoder
 from streamforge.services.loader_history.plan import Kind
 from streamforge.services.loader_history.written import Mark
+from tests.bus.batches import batch_records
 from tests.services.loader_history.helpers import children, still_running
 
 ROOT = Path(__file__).resolve().parents[3]
 MS = 1_735_689_600_000
 FILE = CsvFile(Kind.TRADES, "BTCUSDT", "1m", MS, "day.csv")
 TRADE: Codec[Trade] = Codec(Trade)
+KEY = b"binance:BTCUSDT"
+ENCODER = ChunkEncoder(KEY, BatchEncoder("zstd", 1 << 20))
 
 
 def csv(count: int) -> bytes:
@@ -33,9 +37,15 @@ def csv(count: int) -> bytes:
     ).encode()
 
 
-async def decode(workers: int, data: bytes, after: Mark | None) -> list[Chunk]:
-    async with BlockDecoder(workers) as decoder:
-        return [chunk async for chunk in decoder.chunks(FILE, io.BytesIO(data), after)]
+async def decode(
+    workers: int, data: bytes, after: Mark | None
+) -> list[tuple[list[tuple[bytes | None, bytes]], int, Mark]]:
+    """Each chunk's records (key, value), count and last mark."""
+    async with BlockDecoder(workers, ENCODER) as decoder:
+        return [
+            ([r for batch in chunk.batches for r in batch_records(batch)], chunk.count, chunk.last)
+            async for chunk in decoder.chunks(FILE, io.BytesIO(data), after)
+        ]
 
 
 @pytest.mark.parametrize("after", [None, Mark(25_000, MS + 25_000)], ids=["all", "after-mark"])
@@ -44,11 +54,13 @@ async def test_workers_give_the_chunks_of_in_process_decoding_in_order(after: Ma
     assert len(data) > 2 * BLOCK_BYTES
     in_process = await decode(0, data, after)
     assert await decode(2, data, after) == in_process
-    trades = [TRADE.decode(value) for chunk in in_process for value in chunk.values()]
-    ids = [trade.trade_id for trade in trades]
+    records = [record for chunk, count, _ in in_process for record in chunk]
+    assert sum(count for _, count, _ in in_process) == len(records)
+    assert {key for key, _ in records} == {KEY}
+    ids = [TRADE.decode(value).trade_id for _, value in records]
     first = 1 if after is None else after.position + 1
     assert ids == list(range(first, 40_001))
-    assert in_process[-1].last == Mark(40_000, MS + 40_000)
+    assert in_process[-1][2] == Mark(40_000, MS + 40_000)
 
 
 async def test_workers_end_with_a_process_killed_by_sigkill() -> None:

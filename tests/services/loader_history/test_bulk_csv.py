@@ -5,15 +5,18 @@ from __future__ import annotations
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streamforge.exchanges.binance.bulk import (
     BLOCK_BYTES,
     blocks,
     decode_agg_trades_block,
     decode_klines_block,
+    encode_agg_trades_block,
 )
 from streamforge.exchanges.binance.normalize import FrameError
-from streamforge.schemas import Trade
+from streamforge.schemas import Trade, encode
 
 MS = 1_735_689_600_123  # 2025-01-01 00:00:00.123 UTC
 
@@ -64,6 +67,44 @@ def test_a_last_line_without_a_line_end_is_read() -> None:
     assert [t.trade_id for t in trades(f"{trade_line(1, MS)}\n{trade_line(2, MS)}")] == [1, 2]
 
 
+def encoded(trades: list[Trade]) -> bytes:
+    return b"".join(encode(trade) + b"\n" for trade in trades)
+
+
+ids = st.integers(0, 10**12)
+decimals = st.from_regex(r"[0-9]{1,8}(\.[0-9]{1,8})?", fullmatch=True)
+booleans = st.sampled_from(["True", "False"])  # as Binance writes them
+times = st.one_of(st.integers(10**12, 10**13 - 1), st.integers(10**15, 10**16 - 1))
+rows = st.tuples(ids, decimals, decimals, ids, st.integers(0, 5), times, booleans, booleans).map(
+    lambda r: f"{r[0]},{r[1]},{r[2]},{r[3]},{r[3] + r[4]},{r[5]},{r[6]},{r[7]}\n"
+)
+
+
+@given(st.lists(rows, min_size=1, max_size=40), st.integers(-1, 10**12))
+def test_encoded_trades_are_the_decoded_trades_encoded(lines: list[str], after_id: int) -> None:
+    block = "".join(lines).encode()
+    reference = [t for t in decode_agg_trades_block(block, "ETHUSDT", MS) if t.trade_id > after_id]
+    result = encode_agg_trades_block(block, "ETHUSDT", MS, after_id=after_id)
+    if not reference:
+        assert result is None
+        return
+    assert result is not None
+    assert result.lines == encoded(reference)
+    assert (result.count, result.last_id, result.last_time) == (
+        len(reference),
+        reference[-1].trade_id,
+        reference[-1].trade_time,
+    )
+
+
+def test_rows_in_another_form_binance_does_not_write_are_read_the_same() -> None:
+    block = f"{trade_line(1, MS)}\n{trade_line(2, MS).replace('False,True', 'true,1')}\n".encode()
+    result = encode_agg_trades_block(block, "BTCUSDT", MS)
+    assert result is not None
+    assert result.lines == encoded(decode_agg_trades_block(block, "BTCUSDT", MS))
+    assert b'"buyer_is_maker":true' in result.lines
+
+
 @pytest.mark.parametrize(
     ("bad_line", "detail"),
     [
@@ -77,6 +118,9 @@ def test_a_bad_row_fails_naming_the_file_and_line(bad_line: str, detail: str) ->
     text = "\n".join([trade_line(1, MS), trade_line(2, MS), bad_line]) + "\n"
     with pytest.raises(FrameError, match=r"^day\.csv: line 3: ") as failure:
         trades(text, "day.csv")
+    assert detail in str(failure.value)
+    with pytest.raises(FrameError, match=r"^day\.csv: line 7: ") as failure:
+        encode_agg_trades_block(text.encode(), "BTCUSDT", MS, "day.csv", first_line=5)
     assert detail in str(failure.value)
 
 
