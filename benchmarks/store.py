@@ -1,7 +1,8 @@
 """Store write throughput: records upserted per second, new and re-delivered (overwrites).
 
 Each rate is given per second of wall time and per second of this process's CPU time; on a busy
-shared machine the second tells more about the store itself.
+shared machine the second tells more about the store itself. Then the time of reading a tenth
+of the trades back by time range, as a DataFrame and as a count.
 
 Usage: ``python benchmarks/store.py [--trades N] [--candles N] [--batch N] [--url URL]``.
 Without ``--url`` it writes a fresh SQLite file in a temporary directory; with one, records go to
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from streamforge.schemas import Candle, Trade
-from streamforge.storage import Store, open_store
+from streamforge.storage import RecordKind, Store, open_store
 
 MINUTE = 60_000
 
@@ -77,12 +78,30 @@ def upsert_rate(store: Store, records: Sequence[Trade | Candle], batch: int) -> 
     return f"{len(records) / wall:>10,.0f}/s ({len(records) / cpu:>9,.0f}/cpu-s)"
 
 
+def range_query(store: Store, trades: list[Trade]) -> str:
+    """Best of three: milliseconds to read the middle tenth of ``trades`` by time range."""
+    tenth = len(trades) // 10
+    symbol = trades[0].symbol
+    start, end = trades[4 * tenth].trade_time, trades[5 * tenth].trade_time
+    frame = count = float("inf")
+    for _ in range(3):
+        wall = time.perf_counter()
+        rows = len(store.trades(symbol, start=start, end=end))
+        frame = min(frame, time.perf_counter() - wall)
+        wall = time.perf_counter()
+        store.count(RecordKind.TRADES, symbol, start=start, end=end)
+        count = min(count, time.perf_counter() - wall)
+    return f"{rows:,} trades by time range: {frame * 1e3:.1f} ms, counted in {count * 1e3:.2f} ms"
+
+
 def run(store: Store, trades: list[Trade], candles: list[Candle], batch: int) -> None:
     print(f"{store.url}: batches of {batch:,} records")
     for name, records in (("trades", trades), ("candles", candles)):
         fresh = upsert_rate(store, records, batch)
         again = upsert_rate(store, records, batch)
         print(f"  {len(records):>9,} {name:<8} new {fresh}   overwrite {again}")
+    if trades:
+        print(f"  {range_query(store, trades)}")
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ topic holds candles and trades). Prices and quantities are the exchange's exact 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from itertools import chain
 from operator import attrgetter
 from typing import Any, ClassVar, Literal
@@ -29,25 +30,63 @@ _SEP = "\x1f"
 _LEVELS = re.compile(f"(?:{DECIMAL_PATTERN}(?:{_SEP}{DECIMAL_PATTERN})*)?").fullmatch
 
 
-class _TextCheck:
-    """Checks a record's text fields (exchange, symbol, decimals) with one regex match.
+#: Series (exchange, symbol) whose texts passed the check; a record of one of them only needs
+#: its decimals checked. Bounded: past the bound it starts over.
+_valid_series: dict[tuple[str, str], None] = {}
+_VALID_SERIES_BOUND = 65_536
+_series_of = attrgetter("exchange", "symbol")
+_series_match = re.compile(f"{EXCHANGE_PATTERN}{_SEP}{SYMBOL_PATTERN}").fullmatch
 
-    The fields are joined with a separator that none of them may contain and matched at once;
+
+def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The attributes ``names`` of an object, as a tuple even for one name."""
+    if len(names) == 1:
+        (name,) = names
+        return lambda obj: (getattr(obj, name),)
+    return attrgetter(*names)
+
+
+class _TextCheck:
+    """Checks a record's text fields: exchange and symbol once per series (the valid ones are
+    remembered), the decimals with one regex match of their concatenation.
+
+    The decimals are joined with a separator that none of them may contain and matched at once;
     only a failing record pays for finding the field to name.
     """
 
     def __init__(self, decimals: tuple[str, ...]) -> None:
         self.fields = ("exchange", "symbol", *decimals)
         self.patterns = (EXCHANGE_PATTERN, SYMBOL_PATTERN, *(DECIMAL_PATTERN for _ in decimals))
-        self._get = attrgetter(*self.fields)
-        self._match = re.compile(_SEP.join(self.patterns)).fullmatch
+        self._decimals = _values(decimals) if decimals else None
+        self._match = re.compile(_SEP.join(DECIMAL_PATTERN for _ in decimals)).fullmatch
 
     def __call__(self, record: Any) -> None:
-        values = self._get(record)
-        if self._match(_SEP.join(values)) is None:
-            for name, pattern, value in zip(self.fields, self.patterns, values, strict=True):
-                if not isinstance(value, str) or re.fullmatch(pattern, value) is None:
-                    raise ValueError(f"`{name}` must match ^{pattern}$, got {value!r}")
+        series = _series_of(record)
+        try:
+            valid = series in _valid_series or _new_series(series)
+            if valid and self._decimals is not None:
+                valid = self._match(_SEP.join(self._decimals(record))) is not None
+        except TypeError:  # a value that is not a string
+            valid = False
+        if not valid:
+            self._explain(record)
+
+    def _explain(self, record: Any) -> None:
+        """Raise ``ValueError`` naming the first field of ``record`` that fails its pattern."""
+        for name, pattern in zip(self.fields, self.patterns, strict=True):
+            value = getattr(record, name)
+            if not isinstance(value, str) or re.fullmatch(pattern, value) is None:
+                raise ValueError(f"`{name}` must match ^{pattern}$, got {value!r}")
+
+
+def _new_series(series: tuple[str, str]) -> bool:
+    """Whether ``series`` is valid; remember it if so."""
+    if _series_match(_SEP.join(series)) is None:
+        return False
+    if len(_valid_series) >= _VALID_SERIES_BOUND:
+        _valid_series.clear()
+    _valid_series[series] = None
+    return True
 
 
 def _check_levels(name: str, levels: list[Level]) -> None:

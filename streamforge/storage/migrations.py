@@ -70,6 +70,65 @@ MIGRATIONS: tuple[Migration, ...] = (
             record TEXT NOT NULL
         ) WITHOUT ROWID""",
     ),
+    # Version 2: a series (exchange, symbol) is stored once and market rows key on its small
+    # integer id, which halves the write cost of a trade (narrower keys in the table and index).
+    (
+        """CREATE TABLE series (
+            id INTEGER PRIMARY KEY,
+            exchange TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            UNIQUE (exchange, symbol)
+        )""",
+        """INSERT INTO series (exchange, symbol)
+            SELECT exchange, symbol FROM trades UNION SELECT exchange, symbol FROM candles""",
+        "DROP INDEX trades_by_time",
+        "ALTER TABLE trades RENAME TO trades_v1",
+        """CREATE TABLE trades (
+            series INTEGER NOT NULL,
+            trade_id INTEGER NOT NULL,
+            price TEXT NOT NULL,
+            qty TEXT NOT NULL,
+            first_trade_id INTEGER NOT NULL,
+            last_trade_id INTEGER NOT NULL,
+            trade_time INTEGER NOT NULL,
+            buyer_is_maker INTEGER NOT NULL,
+            event_time INTEGER NOT NULL,
+            receive_time INTEGER NOT NULL,
+            PRIMARY KEY (series, trade_id)
+        ) WITHOUT ROWID""",
+        """INSERT INTO trades
+            SELECT s.id, t.trade_id, t.price, t.qty, t.first_trade_id, t.last_trade_id,
+                t.trade_time, t.buyer_is_maker, t.event_time, t.receive_time
+            FROM trades_v1 AS t JOIN series AS s USING (exchange, symbol)""",
+        "DROP TABLE trades_v1",
+        "CREATE INDEX trades_by_time ON trades (series, trade_time)",
+        "ALTER TABLE candles RENAME TO candles_v1",
+        """CREATE TABLE candles (
+            series INTEGER NOT NULL,
+            interval TEXT NOT NULL,
+            open_time INTEGER NOT NULL,
+            close_time INTEGER NOT NULL,
+            open TEXT NOT NULL,
+            high TEXT NOT NULL,
+            low TEXT NOT NULL,
+            close TEXT NOT NULL,
+            volume TEXT NOT NULL,
+            quote_volume TEXT NOT NULL,
+            trades INTEGER NOT NULL,
+            taker_buy_volume TEXT NOT NULL,
+            taker_buy_quote_volume TEXT NOT NULL,
+            closed INTEGER NOT NULL,
+            event_time INTEGER NOT NULL,
+            receive_time INTEGER NOT NULL,
+            PRIMARY KEY (series, interval, open_time)
+        ) WITHOUT ROWID""",
+        """INSERT INTO candles
+            SELECT s.id, c.interval, c.open_time, c.close_time, c.open, c.high, c.low, c.close,
+                c.volume, c.quote_volume, c.trades, c.taker_buy_volume,
+                c.taker_buy_quote_volume, c.closed, c.event_time, c.receive_time
+            FROM candles_v1 AS c JOIN series AS s USING (exchange, symbol)""",
+        "DROP TABLE candles_v1",
+    ),
 )
 
 

@@ -4,6 +4,9 @@ WAL lets readers in other processes (notebooks, the CLI) work while one writer w
 several writer processes (a connector, the queue-manager) take turns, each waiting up to
 :data:`BUSY_TIMEOUT_S` for the write lock. ``synchronous=NORMAL`` keeps every commit atomic and
 consistent; only the last commits before a power loss may be lost.
+
+Market rows name their series (exchange and symbol) by a small integer id from the ``series``
+table instead of repeating its text: keys and rows are narrower, and writes about twice as fast.
 """
 
 from __future__ import annotations
@@ -11,12 +14,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from functools import cache
-from itertools import chain
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,23 +51,88 @@ def sqlite_path(url: str) -> Path:
     return Path(parts.path[1:])
 
 
+#: The columns of a :class:`Table` that name its series, stored once in the ``series`` table.
+_SERIES = ("exchange", "symbol")
+_series_of = attrgetter(*_SERIES)
+
+
+@cache
+def _own_columns(table: Table) -> tuple[str, ...]:
+    """The columns of ``table`` after its series, stored in every row after the series id."""
+    assert table.columns[: len(_SERIES)] == _SERIES
+    return table.columns[len(_SERIES) :]
+
+
+@cache
+def _own_values(table: Table) -> Callable[[Any], tuple[Any, ...]]:
+    return attrgetter(*_own_columns(table))
+
+
 @cache
 def _upsert_sql(table: Table, rows: int) -> str:
-    """Upsert of ``rows`` records; within a statement, the last of equal keys wins."""
-    columns = ", ".join(table.columns)
-    marks = ", ".join("?" for _ in table.columns)
+    """Upsert of ``rows`` rows (series id, then own columns); within a statement, the last of
+    equal keys wins."""
+    columns = ("series", *_own_columns(table))
+    key = ("series", *(c for c in table.key if c not in _SERIES))
+    marks = ", ".join("?" for _ in columns)
     values = ", ".join(f"({marks})" for _ in range(rows))
-    updates = ", ".join(f"{c} = excluded.{c}" for c in table.columns if c not in table.key)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
     return (
-        f"INSERT INTO {table.kind} ({columns}) VALUES {values} "
-        f"ON CONFLICT ({', '.join(table.key)}) DO UPDATE SET {updates}"
+        f"INSERT INTO {table.kind} ({', '.join(columns)}) VALUES {values} "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     )
 
 
+#: Indexes on the time column of a kind whose rows are ordered by another column.
+_TIME_INDEXES = {TRADES: "trades_by_time"}
+
+
+def _source(selection: Selection) -> str:
+    """What a query of ``selection`` reads: with a time bound, the kind's time index if it has
+    one (the planner would otherwise scan the series in :attr:`Table.order` to skip a sort)."""
+    table = selection.table
+    index = _TIME_INDEXES.get(table)
+    if index is None or (selection.start is None and selection.end is None):
+        return table.kind
+    return f"{table.kind} INDEXED BY {index}"
+
+
 def _where(selection: Selection) -> tuple[str, list[object]]:
-    conditions = selection.conditions()
-    clause = " AND ".join(f"{column} {op} ?" for column, op, _ in conditions)
-    return clause, [value for _, _, value in conditions]
+    """The filter of ``selection`` on stored rows: the series by id, then its other conditions.
+
+    An unknown series gives a NULL id, which no row matches.
+    """
+    clauses = ["series = (SELECT id FROM series WHERE exchange = ? AND symbol = ?)"]
+    params: list[object] = [selection.exchange, selection.symbol]
+    for column, op, value in selection.conditions():
+        if column not in _SERIES:
+            clauses.append(f"{column} {op} ?")
+            params.append(value)
+    return " AND ".join(clauses), params
+
+
+class _SeriesIds(dict[tuple[str, str], int]):
+    """Series ids by ``(exchange, symbol)``, read or added on first use, which must be inside
+    a write transaction.
+
+    A series added in a transaction that rolls back is gone (and its id may be given to another
+    series): :meth:`SqliteStore.upsert` clears the cache then. Series are never removed, so an
+    id once committed stays valid.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        super().__init__()
+        self._conn = conn
+
+    def __missing__(self, series: tuple[str, str]) -> int:
+        self._conn.execute(
+            "INSERT INTO series (exchange, symbol) VALUES (?, ?) ON CONFLICT DO NOTHING", series
+        )
+        series_id: int = self._conn.execute(
+            "SELECT id FROM series WHERE exchange = ? AND symbol = ?", series
+        ).fetchone()[0]
+        self[series] = series_id
+        return series_id
 
 
 def _dumps(value: Any) -> str:
@@ -90,6 +157,7 @@ class SqliteStore(Store):
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             migrate(self._conn, self.url)
+            self._series_ids = _SeriesIds(self._conn)
         except sqlite3.Error as exc:
             self._conn.close()
             raise StoreError(f"{self.url}: cannot open: {exc}") from None
@@ -121,35 +189,52 @@ class SqliteStore(Store):
 
     def upsert(self, records: Sequence[Trade | Candle]) -> int:
         trades, candles = split(records)
-        with self._transaction() as conn:
-            for table, batch in ((TRADES, trades), (CANDLES, candles)):
-                self._write(conn, table, batch)
+        try:
+            with self._transaction() as conn:
+                for table, batch in ((TRADES, trades), (CANDLES, candles)):
+                    self._write(conn, table, batch)
+        except BaseException:
+            self._series_ids.clear()  # it may hold ids of series that were rolled back
+            raise
         return len(trades) + len(candles)
 
     def _write(self, conn: sqlite3.Connection, table: Table, records: Sequence[Any]) -> None:
-        per = min(ROWS_PER_STATEMENT, self._max_params // len(table.columns))
-        whole = len(records) - len(records) % per
+        width = len(_own_columns(table)) + 1
+        params = self._params(table, records)
+        per = min(ROWS_PER_STATEMENT, self._max_params // width)
+        whole = (len(records) - len(records) % per) * width
         if whole:
-            sql = _upsert_sql(table, per)
-            for i in range(0, whole, per):
-                conn.execute(sql, list(chain.from_iterable(map(table.row, records[i : i + per]))))
-        if whole < len(records):
-            conn.executemany(_upsert_sql(table, 1), map(table.row, records[whole:]))
+            sql, step = _upsert_sql(table, per), per * width
+            for i in range(0, whole, step):
+                conn.execute(sql, params[i : i + step])
+        if whole < len(params):
+            rest = range(whole, len(params), width)
+            conn.executemany(_upsert_sql(table, 1), [params[i : i + width] for i in rest])
+
+    def _params(self, table: Table, records: Sequence[Any]) -> list[Any]:
+        """The values to bind for ``records``, flat: each one's series id, then its own columns
+        (a loop over flat appends builds them twice as fast as one tuple a row)."""
+        ids, own = self._series_ids, _own_values(table)
+        params: list[Any] = []
+        append, extend = params.append, params.extend
+        for record in records:
+            append(ids[_series_of(record)])
+            extend(own(record))
+        return params
 
     def _count(self, selection: Selection) -> int:
         where, params = _where(selection)
-        count: int = self._rows(
-            f"SELECT count(*) FROM {selection.table.kind} WHERE {where}", params
-        )[0][0]
+        sql = f"SELECT count(*) FROM {_source(selection)} WHERE {where}"
+        count: int = self._rows(sql, params)[0][0]
         return count
 
     def _frame(self, selection: Selection, exact: bool) -> pd.DataFrame:
         table = selection.table
         where, params = _where(selection)
         rows = self._rows(
-            f"SELECT {', '.join(table.columns)} FROM {table.kind} WHERE {where} "
-            f"ORDER BY {table.order}",
-            params,
+            f"SELECT ?, ?, {', '.join(_own_columns(table))} FROM {_source(selection)} "
+            f"WHERE {where} ORDER BY {table.order}",
+            [selection.exchange, selection.symbol, *params],
         )
         return to_frame(table, rows, exact)
 

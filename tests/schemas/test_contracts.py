@@ -25,6 +25,8 @@ from streamforge.schemas import (
     Trade,
     encode,
 )
+from streamforge.schemas import market as market_module
+from streamforge.schemas.market import MarketRecord
 
 decimals = st.from_regex(r"\A[0-9]{1,12}(\.[0-9]{1,8})?\Z")
 symbols = st.from_regex(r"\A[A-Z0-9]{2,12}\Z")
@@ -148,7 +150,7 @@ def test_events_round_trip(event: Event) -> None:
 
 
 def test_prices_keep_the_exchange_text_exactly() -> None:
-    trade = Codec(Trade).decode(encode(_trade(price="0.00012300", qty="100.00000000")))
+    trade: Trade = Codec(Trade).decode(encode(_trade(price="0.00012300", qty="100.00000000")))
     assert (trade.price, trade.qty) == ("0.00012300", "100.00000000")
     assert b'"price":"0.00012300"' in encode(trade)
 
@@ -233,3 +235,42 @@ def test_market_record_key_and_natural_keys() -> None:
     trade = _trade()
     assert trade.key == "binance:BTCUSDT"
     assert trade.natural_key == "binance|BTCUSDT|7"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"symbol": "BTCUSDT\x1f1"}, "symbol"),
+        ({"exchange": "binance\x1fBTCUSDT"}, "exchange"),
+        ({"price": "1\x1f2"}, "price"),
+        ({"qty": 5}, "qty"),
+        ({"symbol": ["BTCUSDT"]}, "symbol"),
+    ],
+)
+def test_texts_are_checked_whatever_was_checked_before(change: dict[str, Any], field: str) -> None:
+    _trade()  # its series is now known to be valid
+    with pytest.raises(ValueError, match=f"`{field}` must match"):
+        _trade(**change)
+    with pytest.raises(ValueError, match=f"`{field}` must match"):
+        _trade(**change)  # an invalid series is never remembered
+
+
+def test_the_remembered_series_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(market_module, "_VALID_SERIES_BOUND", 3)
+    for symbol in ("AAA1", "AAA2", "AAA3", "AAA4"):
+        _trade(symbol=symbol)
+    assert len(market_module._valid_series) <= 3
+    with pytest.raises(ValueError, match="`symbol` must match"):
+        _trade(symbol="aaa1")
+
+
+class _OneDecimal(MarketRecord, frozen=True, tag="one-decimal"):
+    _decimals = ("price",)
+
+    price: str
+
+
+def test_a_record_with_one_decimal_checks_it_whole() -> None:
+    assert _OneDecimal(exchange="binance", symbol="BTCUSDT", price="64000.5").price == "64000.5"
+    with pytest.raises(ValueError, match="`price` must match"):
+        _OneDecimal(exchange="binance", symbol="BTCUSDT", price="6.4.1")

@@ -14,8 +14,9 @@ import pytest
 from streamforge.config.secrets import secret_url
 from streamforge.storage import RecordKind, Store, StoreError, open_store
 from streamforge.storage.migrations import MIGRATIONS, migrate, version
-from streamforge.storage.sqlite import sqlite_path
-from tests.storage.records import trade
+from streamforge.storage.sqlite import SqliteStore, sqlite_path
+from streamforge.storage.tables import CANDLES, TRADES
+from tests.storage.records import T0, candle, trade
 
 BATCH = 500
 
@@ -77,13 +78,75 @@ def test_a_new_database_is_in_wal_mode_at_the_latest_version(tmp_path: Path) -> 
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert version(conn) == len(MIGRATIONS)
-        plan = conn.execute(
-            "EXPLAIN QUERY PLAN SELECT count(*) FROM trades "
-            "WHERE exchange = 'binance' AND symbol = 'X' AND trade_time >= 1 AND trade_time < 2"
-        ).fetchall()
-        assert "trades_by_time" in str(plan)
     finally:
         conn.close()
+
+
+def test_time_range_queries_of_trades_use_the_time_index(tmp_path: Path) -> None:
+    with SqliteStore(tmp_path / "sf.db") as store:
+        store.upsert([trade(i) for i in range(10)])
+        issued: list[str] = []
+        store._conn.set_trace_callback(issued.append)
+        assert len(store.trades("BTCUSDT", start=T0 + 2, end=T0 + 5)) == 3
+        assert store.count(RecordKind.TRADES, "BTCUSDT", start=T0 + 2) == 8
+        store._conn.set_trace_callback(None)
+
+        for sql in issued:
+            plan = store._conn.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+            assert "INDEX trades_by_time" in str(plan), (sql, plan)
+
+
+# Version 1 keyed market rows by their exchange and symbol text.
+V1_TRADE = "INSERT INTO trades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+V1_CANDLE = "INSERT INTO candles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def test_a_version_1_database_is_migrated_with_its_market_data(tmp_path: Path) -> None:
+    path = tmp_path / "sf.db"
+    trades = [trade(i, symbol=symbol) for symbol in ("BTCUSDT", "ETHUSDT") for i in range(5)]
+    candles = [candle(i, exchange="other_x") for i in range(3)]
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        migrate(conn, "test", MIGRATIONS[:1])
+        conn.executemany(V1_TRADE, map(TRADES.row, trades))
+        conn.executemany(V1_CANDLE, map(CANDLES.row, candles))
+        conn.execute("INSERT INTO workflows VALUES ('q1', '{\"queue_id\": \"q1\"}')")
+    finally:
+        conn.close()
+
+    with open_store(f"sqlite:///{path}") as store:
+        eth = store.trades("ETHUSDT", start=T0 + 1, end=T0 + 4)
+        assert list(eth.trade_id) == [1, 2, 3]
+        assert set(eth.symbol) == {"ETHUSDT"}
+        assert list(store.trades("BTCUSDT", exact=True).price) == [trades[0].price] * 5
+        assert len(store.candles("BTCUSDT", "1m", exchange="other_x")) == 3
+        assert store.count(RecordKind.CANDLES, "BTCUSDT") == 0  # binance has none
+        assert store.workflow("q1") == {"queue_id": "q1"}
+        # The migrated keys are the natural ids: re-delivery overwrites.
+        store.upsert([trade(2, symbol="ETHUSDT", qty="5.0"), candle(0, exchange="other_x")])
+        assert store.count(RecordKind.TRADES, "ETHUSDT") == 5
+        assert store.count(RecordKind.CANDLES, "BTCUSDT", exchange="other_x") == 3
+        assert store.trades("ETHUSDT", start=T0 + 2, end=T0 + 3, exact=True).qty[0] == "5.0"
+
+    conn = sqlite3.connect(path)
+    try:
+        assert version(conn) == len(MIGRATIONS)
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        assert not {"trades_v1", "candles_v1"} & tables
+    finally:
+        conn.close()
+
+
+def test_a_series_added_by_a_failed_upsert_is_not_remembered(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sf.db'}"
+    with open_store(url) as store, open_store(url) as other:
+        with pytest.raises(OverflowError):  # SQLite integers have 64 bits
+            store.upsert([trade(2**63, symbol="NEWUSDT")])
+        other.upsert([trade(1, symbol="ETHUSDT")])  # takes the id NEWUSDT had, rolled back
+        store.upsert([trade(2, symbol="NEWUSDT")])
+
+        assert list(store.trades("NEWUSDT").trade_id) == [2]
+        assert list(store.trades("ETHUSDT").trade_id) == [1]
 
 
 def test_a_database_of_a_newer_version_is_refused(tmp_path: Path) -> None:

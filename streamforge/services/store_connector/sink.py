@@ -42,9 +42,10 @@ _market_codec: Codec[AnyMarketRecord] = Codec(AnyMarketRecord, "market record")
 
 #: How long a paused sink waits for the store before polling, to keep its group membership.
 _PAUSED_POLL_S = 0.5
-#: sqlite3 lets go of the GIL around each row it writes and must take it back for the next one;
-#: at Python's default 5 ms switch interval the writer thread waits that long behind the event
-#: loop's decoding. 0.5 ms gave 12% more records/s in ``benchmarks/sink.py``.
+#: sqlite3 lets go of the GIL while SQLite runs each upsert statement and must take it back for
+#: the next one; at Python's default 5 ms switch interval the writer thread waits that long behind
+#: the event loop's decoding. 0.5 ms gave 12% more records/s in ``benchmarks/sink.py``; 0.1 ms
+#: cost about 3 CPU us more a record.
 _SWITCH_INTERVAL_S = 0.0005
 
 
