@@ -5,10 +5,10 @@ cluster in ``STREAMFORGE_KAFKA_BOOTSTRAP`` if set, otherwise starts a local brok
 
 The simulator runs in its own process in benchmark mode (``python -m streamforge.cli.sim --bench``:
 pre-rendered aggTrade frames of one symbol, as fast as the client reads). This process runs the
-loader-ws service under its host, streaming that symbol's aggTrades into ``md.trades``. Bench-mode
-trade ids repeat every few thousand frames, so the loader runs with ``gap_free_trades=False``:
-everything else (WebSocket client, decoding, routing, the bounded queue, the batched producer) is
-the production path.
+loader-ws service under its host, on the services' event loop (uvloop where installed), streaming
+that symbol's aggTrades into ``md.trades``. Bench-mode trade ids repeat every few thousand frames,
+so the loader runs with ``gap_free_trades=False``: everything else (WebSocket client, decoding,
+routing, the bounded queue, the batched producer) is the production path.
 
 Printed: frames/s received and records/s published over the measured window (after a warm-up
 that also warms the broker's JIT), the lag from the moment a frame was read to the broker's append
@@ -28,12 +28,12 @@ import os
 import statistics
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 from bus import cluster  # the sibling benchmark's broker helper
 
+from streamforge import eventloop
 from streamforge.bus import (
     Batch,
     BusConsumer,
@@ -46,7 +46,7 @@ from streamforge.bus.topics import TRADES
 from streamforge.config import Settings, load_settings
 from streamforge.config.settings import BinanceSettings
 from streamforge.exchanges.binance.normalize import decode_frame
-from streamforge.exchanges.binance.ws import BinanceStreams
+from streamforge.exchanges.binance.ws import BinanceStreams, FrameHandler
 from streamforge.schemas import RawCodec, now_millis
 from streamforge.services import ServiceHost
 from streamforge.services.loader_ws import LoaderOptions, LoaderWsService
@@ -162,14 +162,14 @@ async def lags(settings: Settings, start_ms: int, end_ms: int) -> list[int]:
     return found
 
 
-async def stage_rate(ws_url: str, on_frame: Callable[[bytes, int], None], seconds: float) -> float:
-    """Frames/s through ``on_frame`` on one connection, after a one-second warm-up."""
+async def stage_rate(ws_url: str, on_frames: FrameHandler, seconds: float) -> float:
+    """Frames/s through ``on_frames`` on one connection, after a one-second warm-up."""
     count = 0
 
-    def counted(frame: bytes, receive_ms: int) -> None:
+    def counted(frames: list[bytes], receive_ms: int) -> None:
         nonlocal count
-        count += 1
-        on_frame(frame, receive_ms)
+        count += len(frames)
+        on_frames(frames, receive_ms)
 
     async with BinanceStreams(ws_url, counted) as streams:
         await streams.add([STREAM])
@@ -179,12 +179,13 @@ async def stage_rate(ws_url: str, on_frame: Callable[[bytes, int], None], second
         return (count - first) / (time.perf_counter() - start)
 
 
-def _ignore(frame: bytes, receive_ms: int) -> None:
+def _ignore(frames: list[bytes], receive_ms: int) -> None:
     pass
 
 
-def _decode(frame: bytes, receive_ms: int) -> None:
-    decode_frame(frame, receive_ms)
+def _decode(frames: list[bytes], receive_ms: int) -> None:
+    for frame in frames:
+        decode_frame(frame, receive_ms)
 
 
 def market_topics(partitions: int) -> list[TopicSpec]:
@@ -223,8 +224,8 @@ async def main() -> None:
                 f"{settings.kafka.compression}, acks=all, idempotent; {os.cpu_count()} cores"
             )
             if args.stages:
-                for name, on_frame in (("frames read", _ignore), ("read + decoded", _decode)):
-                    print(per_second(name, await stage_rate(sim.ws_url, on_frame, args.seconds)))
+                for name, on_frames in (("frames read", _ignore), ("read + decoded", _decode)):
+                    print(per_second(name, await stage_rate(sim.ws_url, on_frames, args.seconds)))
             frames, published, start_ms, end_ms = await loader_throughput(
                 settings, args.seconds, args.warm_up
             )
@@ -240,4 +241,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    eventloop.run(main())

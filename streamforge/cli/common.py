@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
@@ -10,6 +9,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 from aiokafka.errors import KafkaConnectionError, KafkaError
 
+from streamforge import eventloop
 from streamforge.bus import TopicError
 from streamforge.config import Settings, SettingsError, load_settings
 from streamforge.schemas import ContractError
@@ -44,9 +44,10 @@ def settings_from(ctx: click.Context) -> Settings:
 
 
 def run_async(coro: Coroutine[Any, Any, R]) -> R:
-    """Run a coroutine, turning expected failures into a one-line ``error: ...``."""
+    """Run a coroutine (on uvloop where available), turning expected failures into a one-line
+    ``error: ...``."""
     try:
-        return asyncio.run(coro)
+        return eventloop.run(coro)
     except KafkaConnectionError as exc:
         raise click.ClickException(f"cannot reach Kafka: {exc}") from None
     except EXPECTED_ERRORS as exc:

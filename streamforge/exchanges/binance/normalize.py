@@ -61,13 +61,21 @@ def _check_decimals(**texts: str) -> None:
 
 
 class _Payload(msgspec.Struct):
-    """A decoded stream payload that knows its contract."""
+    """A decoded stream payload that knows its contract.
+
+    The contract's own constructor checks the record's texts (symbol, decimals), so a payload
+    does not check them twice: only when the contract refuses one, :meth:`explain` finds the
+    culprit again to name it by Binance's field name.
+    """
 
     def to_record(self, receive_time: int) -> StreamRecord:
         raise NotImplementedError
 
+    def explain(self) -> None:
+        """Raise ValueError naming the Binance field whose text the contract refused."""
 
-class _DepthUpdate(msgspec.Struct):
+
+class _DepthUpdate(_Payload):
     """A ``depthUpdate``; its levels are checked and decoded by :func:`_levels`."""
 
     event: Literal["depthUpdate"] = msgspec.field(name="e")
@@ -86,6 +94,18 @@ class _DepthUpdate(msgspec.Struct):
                 f"final update id u={self.final_update_id}"
             )
 
+    def to_record(self, receive_time: int) -> DepthDiff:
+        return DepthDiff(
+            exchange=EXCHANGE,
+            symbol=self.symbol,
+            first_update_id=self.first_update_id,
+            final_update_id=self.final_update_id,
+            bids=_levels(self.bids, "b"),
+            asks=_levels(self.asks, "a"),
+            event_time=self.event_time,
+            receive_time=receive_time,
+        )
+
 
 class _BookTicker(_Payload):
     update_id: ExchangeId = msgspec.field(name="u")
@@ -95,7 +115,7 @@ class _BookTicker(_Payload):
     ask: str = msgspec.field(name="a")
     ask_qty: str = msgspec.field(name="A")
 
-    def __post_init__(self) -> None:
+    def explain(self) -> None:
         _check_symbol(self.symbol)
         _check_decimals(b=self.bid, B=self.bid_qty, a=self.ask, A=self.ask_qty)
 
@@ -114,8 +134,8 @@ class _BookTicker(_Payload):
         )
 
 
-class _AggTradeRow(msgspec.Struct):
-    """One aggregate trade as the REST ``aggTrades`` endpoint returns it."""
+class _AggTradeFields(msgspec.Struct):
+    """The fields of an aggregate trade, shared by REST rows, dump rows and stream payloads."""
 
     trade_id: ExchangeId = msgspec.field(name="a")
     price: str = msgspec.field(name="p")
@@ -126,7 +146,6 @@ class _AggTradeRow(msgspec.Struct):
     buyer_is_maker: bool = msgspec.field(name="m")
 
     def __post_init__(self) -> None:
-        _check_decimals(p=self.price, q=self.qty)
         if self.first_trade_id > self.last_trade_id:
             raise ValueError(
                 f"first trade id f={self.first_trade_id} is above "
@@ -149,14 +168,23 @@ class _AggTradeRow(msgspec.Struct):
         )
 
 
-class _AggTrade(_AggTradeRow, _Payload):
+class _AggTradeRow(_AggTradeFields):
+    """One aggregate trade as the REST ``aggTrades`` endpoint returns it (checked as decoded,
+    so that a bad row of a dump file is named by its line)."""
+
+    def __post_init__(self) -> None:
+        _check_decimals(p=self.price, q=self.qty)
+        super().__post_init__()
+
+
+class _AggTrade(_AggTradeFields, _Payload):
     event: Literal["aggTrade"] = msgspec.field(name="e")
     event_time: EpochMillis = msgspec.field(name="E")
     symbol: str = msgspec.field(name="s")
 
-    def __post_init__(self) -> None:
+    def explain(self) -> None:
         _check_symbol(self.symbol)
-        super().__post_init__()
+        _check_decimals(p=self.price, q=self.qty)
 
     def to_record(self, receive_time: int) -> Trade:
         return self.to_trade(self.symbol, self.event_time, receive_time)
@@ -177,7 +205,7 @@ class _KlineBody(msgspec.Struct):
     taker_buy_quote_volume: str = msgspec.field(name="Q")
     closed: bool = msgspec.field(name="x")
 
-    def __post_init__(self) -> None:
+    def explain(self) -> None:
         _check_decimals(
             o=self.open,
             h=self.high,
@@ -196,8 +224,9 @@ class _Kline(_Payload):
     symbol: str = msgspec.field(name="s")
     kline: _KlineBody = msgspec.field(name="k")
 
-    def __post_init__(self) -> None:
+    def explain(self) -> None:
         _check_symbol(self.symbol)
+        self.kline.explain()
 
     def to_record(self, receive_time: int) -> Candle:
         k = self.kline
@@ -233,7 +262,7 @@ class _MiniTicker(_Payload):
     volume: str = msgspec.field(name="v")
     quote_volume: str = msgspec.field(name="q")
 
-    def __post_init__(self) -> None:
+    def explain(self) -> None:
         _check_symbol(self.symbol)
         _check_decimals(
             c=self.last,
@@ -327,18 +356,6 @@ class _Envelope(msgspec.Struct):
     data: msgspec.Raw
 
 
-_Handler = Callable[[bytes | str, int], StreamRecord]
-
-
-def _handler(payload_type: type[_Payload]) -> _Handler:
-    decode = msgspec.json.Decoder(payload_type).decode
-
-    def handle(payload: bytes | str, receive_time: int) -> StreamRecord:
-        return decode(payload).to_record(receive_time)
-
-    return handle
-
-
 # Level arrays are the bulk of depth payloads. One byte-level regex vouches for a compact array
 # of decimal pairs (what Binance sends), which then decodes as plain strings; anything else goes
 # through the validating decoder, which accepts it or names the offending element.
@@ -365,31 +382,35 @@ def _levels(raw: msgspec.Raw, name: str) -> list[Level]:
     return levels
 
 
-_DEPTH_UPDATE = msgspec.json.Decoder(_DepthUpdate)
+class _Kind:
+    """How the payloads of one stream kind decode: alone, or as whole combined frames in one
+    pass (the frame's ``data`` decoded straight into the payload type)."""
+
+    def __init__(self, payload_type: type[_Payload]) -> None:
+        frame_type = msgspec.defstruct(
+            f"{payload_type.__name__}Frame", [("stream", str), ("data", payload_type)]
+        )
+        self.payload: Callable[[bytes | str], _Payload] = msgspec.json.Decoder(payload_type).decode
+        self.frame: Callable[[bytes], Any] = msgspec.json.Decoder(frame_type).decode
 
 
-def _depth_update(payload: bytes | str, receive_time: int) -> DepthDiff:
-    update = _DEPTH_UPDATE.decode(payload)
-    return DepthDiff(
-        exchange=EXCHANGE,
-        symbol=update.symbol,
-        first_update_id=update.first_update_id,
-        final_update_id=update.final_update_id,
-        bids=_levels(update.bids, "b"),
-        asks=_levels(update.asks, "a"),
-        event_time=update.event_time,
-        receive_time=receive_time,
-    )
+def _to_record(payload: _Payload, receive_time: int) -> StreamRecord:
+    try:
+        return payload.to_record(receive_time)
+    except ValueError:
+        payload.explain()  # raises naming the Binance field, if the contract refused a text
+        raise
 
 
-_KLINE = _handler(_Kline)
-_BY_KIND: dict[str, _Handler] = {
-    "depth": _depth_update,
-    "depth@100ms": _depth_update,
-    "depth@1000ms": _depth_update,
-    "bookTicker": _handler(_BookTicker),
-    "aggTrade": _handler(_AggTrade),
-    "miniTicker": _handler(_MiniTicker),
+_DEPTH = _Kind(_DepthUpdate)
+_KLINE = _Kind(_Kline)
+_BY_KIND: dict[str, _Kind] = {
+    "depth": _DEPTH,
+    "depth@100ms": _DEPTH,
+    "depth@1000ms": _DEPTH,
+    "bookTicker": _Kind(_BookTicker),
+    "aggTrade": _Kind(_AggTrade),
+    "miniTicker": _Kind(_MiniTicker),
 }
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 _KLINE_ROWS = msgspec.json.Decoder(list[_KlineRow])
@@ -397,14 +418,23 @@ _AGG_TRADE_ROWS = msgspec.json.Decoder(list[_AggTradeRow])
 _DEPTH_SNAPSHOT = msgspec.json.Decoder(_DepthSnapshot)
 
 
-def _handler_for(stream: str) -> _Handler:
+def _kind_of(stream: str) -> _Kind:
     kind = stream.partition("@")[2]
-    handler = _BY_KIND.get(kind)
-    if handler is not None:
-        return handler
+    found = _BY_KIND.get(kind)
+    if found is not None:
+        return found
     if kind.startswith("kline_"):
         return _KLINE
     raise UnsupportedStreamError(f"unsupported stream {stream!r}")
+
+
+# Combined frames start with their stream name (Binance writes ``stream`` first): the name, cut
+# from the bytes, picks the kind, and the frame decodes in one pass. Anything else, and any
+# frame that fails there, takes the general path, which names what is wrong.
+_FRAME_START = b'{"stream":"'
+_NAME_AT = len(_FRAME_START)
+_MAX_KNOWN_STREAMS = 16_384
+_known_streams: dict[bytes, tuple[str, _Kind]] = {}
 
 
 def decode_frame(frame: bytes | str, receive_time: int) -> StreamRecord:
@@ -412,6 +442,18 @@ def decode_frame(frame: bytes | str, receive_time: int) -> StreamRecord:
 
     The stream name picks the payload's decoder. ``receive_time`` is epoch milliseconds.
     """
+    if isinstance(frame, bytes) and frame.startswith(_FRAME_START):
+        name = frame[_NAME_AT : frame.find(b'"', _NAME_AT)]
+        known = _known_streams.get(name) or _learn_stream(name)
+        if known is not None:
+            stream, kind = known
+            try:
+                decoded = kind.frame(frame)
+                if decoded.stream == stream:
+                    record: StreamRecord = decoded.data.to_record(receive_time)
+                    return record
+            except ValueError:
+                pass  # the general path below says what is wrong
     try:
         envelope = _ENVELOPE.decode(frame)
     except msgspec.DecodeError as exc:
@@ -419,12 +461,25 @@ def decode_frame(frame: bytes | str, receive_time: int) -> StreamRecord:
     return decode_stream_payload(envelope.stream, envelope.data, receive_time)
 
 
+def _learn_stream(name: bytes) -> tuple[str, _Kind] | None:
+    """The stream named ``name`` and its kind, remembered; None for names not supported."""
+    try:
+        stream = name.decode()
+        known = (stream, _kind_of(stream))
+    except (UnicodeDecodeError, UnsupportedStreamError):
+        return None
+    if len(_known_streams) >= _MAX_KNOWN_STREAMS:
+        _known_streams.clear()
+    _known_streams[name] = known
+    return known
+
+
 def decode_stream_payload(stream: str, payload: bytes | str, receive_time: int) -> StreamRecord:
     """Normalize the payload of ``stream`` (a ``/ws/<stream>`` frame or a combined frame's data)."""
-    handle = _handler_for(stream)
+    kind = _kind_of(stream)
     try:
-        return handle(payload, receive_time)
-    except msgspec.DecodeError as exc:
+        return _to_record(kind.payload(payload), receive_time)
+    except ValueError as exc:
         raise FrameError(f"invalid payload on stream {stream!r}: {exc}") from None
 
 

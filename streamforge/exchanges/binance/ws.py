@@ -4,17 +4,19 @@
 (``/stream?streams=a/b/c``), adds and removes streams at runtime with SUBSCRIBE/UNSUBSCRIBE
 messages paced under Binance's 5 incoming messages a second, and keeps every connection alive:
 
-* the websockets library answers the server's pings with pongs echoing their payload;
+* the server's pings are answered with pongs echoing their payload, and an idle connection is
+  pinged and dropped when its pong does not come back;
 * a dropped connection is reopened with exponential backoff and full jitter, and connection
   attempts from all shards stay under Binance's 300 per 5 minutes;
 * ``serverShutdown`` and the approach of the 24-hour limit trigger a make-before-break
   reconnect: the new connection is open before the old one closes, and the proactive
   reconnects of many shards are staggered over a window instead of happening together.
 
-Frames reach ``on_frame(raw, receive_time_ms)`` as the exchange sent them; a reconnect
-listener learns when a shard's streams may have missed frames (so the loader can backfill
-trades and resync books). Make-before-break may deliver a few frames twice; consumers
-deduplicate by exchange ids.
+The client is picows: frames are parsed in C straight from the socket's read buffer, and the
+frames of one read reach ``on_frames(frames, receive_time_ms)`` together, as the exchange sent
+them, in order, with the time of that read. A reconnect listener learns when a shard's streams
+may have missed frames (so the loader can backfill trades and resync books). Make-before-break
+may deliver a few frames twice; consumers deduplicate by exchange ids.
 """
 
 from __future__ import annotations
@@ -30,16 +32,26 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import msgspec
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from picows import (
+    WSAutoPingStrategy,
+    WSCloseCode,
+    WSError,
+    WSFrame,
+    WSInvalidURL,
+    WSListener,
+    WSMsgType,
+    WSTransport,
+    ws_connect,
+)
 
 from streamforge.lifecycle import AsyncLifecycle
 
 log = logging.getLogger(__name__)
 
-FrameHandler = Callable[[bytes, int], None]
-#: Frames handled before the read loop lets other tasks run. While frames keep arriving,
-#: ``recv()`` never suspends, and without a yield the tasks that publish what was read starve.
+#: Receives the data frames of one socket read, in order, and the read's epoch milliseconds.
+#: The list is the handler's to keep.
+FrameHandler = Callable[[list[bytes], int], None]
+#: Frames handed to the handler in one event-loop turn (see :class:`_Session`).
 FRAMES_PER_TURN = 256
 
 
@@ -68,7 +80,11 @@ class StreamOptions:
     connect_attempts_per_window: int = 300
     connect_window_s: float = 300.0
     open_timeout_s: float = 10.0
+    #: Ping a connection that received nothing for this long (None: never).
     ping_interval_s: float | None = 30.0
+    #: Drop a pinged connection whose pong takes longer than this.
+    ping_timeout_s: float = 20.0
+    close_timeout_s: float = 5.0
     max_frame_bytes: int = 8 * 1024 * 1024
 
 
@@ -116,6 +132,9 @@ class _ControlReply(msgspec.Struct):
 
 _reply_decoder = msgspec.json.Decoder(_ControlReply)
 _SHUTDOWN = b'"serverShutdown"'
+_DATA = b'{"stream":'
+_TEXT, _BINARY, _CONTINUATION = WSMsgType.TEXT, WSMsgType.BINARY, WSMsgType.CONTINUATION
+_PING, _PONG, _CLOSE = WSMsgType.PING, WSMsgType.PONG, WSMsgType.CLOSE
 
 
 @dataclass
@@ -127,13 +146,156 @@ class ConnectionStats:
     last_frame_ms: int = 0
 
 
+class _Session(WSListener):
+    """One open WebSocket of a shard: batches its data frames, answers pings, routes replies.
+
+    picows calls :meth:`on_ws_frame` for each frame parsed from one socket read; the last one
+    carries ``last_in_buffer``, and the read's frames are handed over then. A pong consumed by
+    picows' own keep-alive never reaches :meth:`on_ws_frame`, so :meth:`is_user_specific_pong`
+    hands over the frames before it.
+
+    The handler gets at most :data:`FRAMES_PER_TURN` frames an event-loop turn: a read that
+    brought more pauses reading and the rest follows in the next turns, so that the tasks that
+    consume what was read (publishing to Kafka) keep pace instead of starving while frames
+    arrive faster than they are handled. A busy loader thus leaves frames in the socket, where
+    TCP flow control holds them, rather than reading them only to drop them.
+    """
+
+    def __init__(self, shard: StreamConnection) -> None:
+        super().__init__()
+        self._shard = shard
+        self._batch: list[bytes] = []
+        self._received_ms = 0
+        self._backlog: deque[tuple[list[bytes], int]] = deque()
+        self._fragments: bytearray | None = None
+        self._transport: WSTransport | None = None
+        self.close_reason = "closed"
+
+    def on_ws_connected(self, transport: WSTransport) -> None:
+        self._transport = transport
+
+    def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+        kind = frame.msg_type
+        if kind is _TEXT and frame.fin:
+            message = frame.get_payload_as_bytes()
+            batch = self._batch
+            # The hot path: a data frame (a shutdown notice also names a stream).
+            if message.startswith(_DATA) and _SHUTDOWN not in message:
+                if not batch:
+                    self._received_ms = time.time_ns() // 1_000_000
+                batch.append(message)
+            else:
+                self._on_message(message)
+        elif kind is _TEXT or kind is _BINARY:
+            if frame.fin:
+                self._on_message(frame.get_payload_as_bytes())
+            else:
+                self._fragments = bytearray(frame.get_payload_as_memoryview())
+        elif kind is _CONTINUATION:
+            self._on_fragment(transport, frame)
+        elif kind is _PING:
+            transport.send_pong(frame.get_payload_as_bytes())
+        elif kind is _CLOSE:
+            code = frame.get_close_code()
+            self.close_reason = f"closed by the server: {code} {frame.get_close_reason()}"
+            transport.send_close(code)
+            transport.disconnect()
+        if frame.last_in_buffer:
+            self._flush()
+
+    def is_user_specific_pong(self, frame: WSFrame) -> bool:
+        if frame.msg_type is not _PONG:
+            return False
+        self._flush()
+        return True
+
+    def on_ws_disconnected(self, transport: WSTransport) -> None:
+        # Everything read is handed over before the connection counts as closed.
+        self._flush()
+        while self._backlog:
+            self._hand_over(*self._backlog.popleft())
+
+    def _on_fragment(self, transport: WSTransport, frame: WSFrame) -> None:
+        fragments = self._fragments
+        if fragments is None:
+            return  # a continuation without a first fragment: nothing to continue
+        fragments += frame.get_payload_as_memoryview()
+        if len(fragments) > self._shard.options.max_frame_bytes:
+            self.close_reason = f"message over {self._shard.options.max_frame_bytes} bytes"
+            self._fragments = None
+            transport.send_close(WSCloseCode.MESSAGE_TOO_BIG)
+            transport.disconnect()
+        elif frame.fin:
+            self._fragments = None
+            self._on_message(bytes(fragments))
+
+    def _on_message(self, message: bytes) -> None:
+        if not self._batch:
+            self._received_ms = time.time_ns() // 1_000_000
+        if message.startswith((b'{"result"', b'{"id"')):
+            self._shard.on_reply(message)
+            return
+        if _SHUTDOWN in message:
+            log.info("server announced shutdown: reconnecting")
+            self._shard.request_reconnect()
+        self._batch.append(message)
+
+    def _flush(self) -> None:
+        batch = self._batch
+        if not batch:
+            return
+        self._batch = []
+        received_ms = self._received_ms
+        backlog = self._backlog
+        if not backlog and len(batch) <= FRAMES_PER_TURN:
+            self._hand_over(batch, received_ms)
+            return
+        if not backlog:
+            self._pause()
+            asyncio.get_running_loop().call_soon(self._deliver_backlog)
+        for start in range(0, len(batch), FRAMES_PER_TURN):
+            backlog.append((batch[start : start + FRAMES_PER_TURN], received_ms))
+
+    def _deliver_backlog(self) -> None:
+        """Hand over the next :data:`FRAMES_PER_TURN` frames of the backlog."""
+        backlog = self._backlog
+        if not backlog:
+            return  # the connection closed and handed everything over
+        self._hand_over(*backlog.popleft())
+        if backlog:
+            asyncio.get_running_loop().call_soon(self._deliver_backlog)
+        else:
+            self._resume()
+
+    def _hand_over(self, frames: list[bytes], received_ms: int) -> None:
+        """Deliver frames; a failing handler is a bug that drops (and so renews) the connection."""
+        try:
+            self._shard.deliver(frames, received_ms)
+        except Exception as exc:
+            log.exception("the frame handler failed: closing the connection")
+            self.close_reason = f"the frame handler failed: {exc!r}"
+            transport = self._transport
+            if transport is not None and not transport.is_disconnected:
+                transport.send_close(WSCloseCode.INTERNAL_ERROR)
+                transport.disconnect()
+
+    def _pause(self) -> None:
+        if self._transport is not None:
+            self._transport.underlying_transport.pause_reading()
+
+    def _resume(self) -> None:
+        transport = self._transport
+        if transport is not None and not transport.is_disconnected:
+            transport.underlying_transport.resume_reading()
+
+
 @dataclass
 class StreamConnection:
     """One shard: a combined-stream connection for up to ``max_streams_per_connection``."""
 
     base_url: str
     streams: set[str]
-    on_frame: FrameHandler
+    on_frames: FrameHandler
     listener: StreamListener | None
     options: StreamOptions
     limiter: ConnectLimiter
@@ -141,7 +303,7 @@ class StreamConnection:
     stats: ConnectionStats = field(default_factory=ConnectionStats)
 
     def __post_init__(self) -> None:
-        self._ws: ClientConnection | None = None
+        self._ws: WSTransport | None = None
         self._pacer = _ControlPacer(self.options.control_messages_per_second)
         self._next_id = 1
         self._pending: dict[int, asyncio.Future[_ControlReply]] = {}
@@ -166,6 +328,24 @@ class StreamConnection:
         """Replace the connection now (make-before-break), as for ``serverShutdown``."""
         self._refresh.set()
 
+    def deliver(self, frames: list[bytes], receive_ms: int) -> None:
+        """Count the frames of one read and hand them to ``on_frames``."""
+        stats = self.stats
+        stats.frames += len(frames)
+        stats.last_frame_ms = receive_ms
+        self.on_frames(frames, receive_ms)
+
+    def on_reply(self, frame: bytes) -> None:
+        """Complete the SUBSCRIBE/UNSUBSCRIBE request that ``frame`` answers."""
+        try:
+            reply = _reply_decoder.decode(frame)
+        except msgspec.DecodeError:
+            log.warning("unexpected control frame: %r", frame[:200])
+            return
+        future = self._pending.get(reply.id)
+        if future is not None and not future.done():
+            future.set_result(reply)
+
     async def subscribe(self, streams: Iterable[str]) -> None:
         """Add streams: sent as SUBSCRIBE when connected, else part of the next connect."""
         new = sorted(set(streams) - self.streams)
@@ -181,20 +361,22 @@ class StreamConnection:
         await self._control("UNSUBSCRIBE", gone)
 
     async def _control(self, method: str, params: list[str]) -> None:
-        ws = self._ws
-        if ws is None or not params:
-            return
         step = self.options.params_per_message
         for start in range(0, len(params), step):
+            ws = self._ws
+            if ws is None:
+                return  # the next connect subscribes to the whole stream set
             await self._pacer.wait()
+            if self._ws is not ws:
+                return
             request_id, self._next_id = self._next_id, self._next_id + 1
             reply: asyncio.Future[_ControlReply] = asyncio.get_running_loop().create_future()
             self._pending[request_id] = reply
             body = {"method": method, "params": params[start : start + step], "id": request_id}
             try:
-                await ws.send(msgspec.json.encode(body).decode())
+                ws.send(_TEXT, msgspec.json.encode(body))
                 answer = await asyncio.wait_for(reply, 10)
-            except (ConnectionClosed, TimeoutError):
+            except (ConnectionError, TimeoutError):
                 return  # the reconnect subscribes to the whole stream set anyway
             finally:
                 self._pending.pop(request_id, None)
@@ -204,7 +386,7 @@ class StreamConnection:
     async def run(self, stop: asyncio.Event) -> None:
         """Keep the shard connected until ``stop`` is set."""
         attempt = 0
-        ws: ClientConnection | None = None
+        ws: tuple[WSTransport, _Session] | None = None
         while not stop.is_set():
             if not self.streams:
                 await _wait_any(stop, self._refresh, within=1.0)
@@ -216,17 +398,18 @@ class StreamConnection:
                     attempt += 1
                     continue
             connected_at = time.monotonic()
-            self._adopt(ws)
-            reason = await self._read(ws, stop, connected_at)
+            transport, session = ws
+            self._adopt(transport)
+            reason = await self._read(transport, session, stop, connected_at)
             if reason == "refresh" and not stop.is_set():
                 replacement = await self._open(stop, 0)
-                await ws.close()
-                self._drop(ws, reason)
+                await self._close(transport)
+                self._drop(transport, reason)
                 ws = replacement  # None: the next loop backs off and retries
                 attempt = 0
                 continue
-            await ws.close()
-            self._drop(ws, reason)
+            await self._close(transport)
+            self._drop(transport, reason)
             ws = None
             attempt = (
                 0
@@ -234,27 +417,44 @@ class StreamConnection:
                 else (attempt + 1)
             )
 
-    async def _open(self, stop: asyncio.Event, attempt: int) -> ClientConnection | None:
+    async def _open(self, stop: asyncio.Event, attempt: int) -> tuple[WSTransport, _Session] | None:
+        options = self.options
         if attempt:
-            ceiling = min(self.options.backoff_max_s, self.options.backoff_initial_s * 2**attempt)
+            ceiling = min(options.backoff_max_s, options.backoff_initial_s * 2**attempt)
             if await _wait_any(stop, within=random.uniform(0, ceiling)):
                 return None
         await self.limiter.acquire()
         try:
-            return await connect(
-                self.url(),
-                open_timeout=self.options.open_timeout_s,
-                ping_interval=self.options.ping_interval_s,
-                max_size=self.options.max_frame_bytes,
-                max_queue=4096,
-                compression=None,
-                proxy=None,
+            transport, session = await asyncio.wait_for(
+                ws_connect(
+                    lambda: _Session(self),
+                    self.url(),
+                    websocket_handshake_timeout=options.open_timeout_s,
+                    logger_name=__name__,
+                    enable_auto_ping=options.ping_interval_s is not None,
+                    auto_ping_idle_timeout=options.ping_interval_s or 0.0,
+                    auto_ping_reply_timeout=options.ping_timeout_s,
+                    auto_ping_strategy=WSAutoPingStrategy.PING_WHEN_IDLE,
+                    enable_auto_pong=False,  # _Session answers pings itself
+                    max_frame_size=options.max_frame_bytes,
+                    read_buffer_init_size=256 * 1024,
+                ),
+                options.open_timeout_s,
             )
-        except (OSError, InvalidHandshake, InvalidURI, TimeoutError) as exc:
+        except (OSError, WSError, WSInvalidURL, TimeoutError) as exc:
             log.warning("cannot connect to %s: %s", self.base_url, exc)
             return None
+        assert isinstance(session, _Session)
+        return transport, session
 
-    def _adopt(self, ws: ClientConnection) -> None:
+    async def _close(self, transport: WSTransport) -> None:
+        """Close the connection, giving the server ``close_timeout_s`` to see it go."""
+        transport.send_close(WSCloseCode.OK)
+        transport.disconnect()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(transport.wait_disconnected(), self.options.close_timeout_s)
+
+    def _adopt(self, ws: WSTransport) -> None:
         self._ws = ws
         reconnect = self._ever_connected
         if reconnect:
@@ -263,70 +463,43 @@ class StreamConnection:
         if self.listener is not None:
             self.listener.on_connected(frozenset(self.streams), reconnect)
 
-    def _drop(self, ws: ClientConnection, reason: str) -> None:
+    def _drop(self, ws: WSTransport, reason: str) -> None:
         if self._ws is ws:
             self._ws = None
         for reply in self._pending.values():
-            reply.cancel()
+            if not reply.done():
+                reply.set_exception(ConnectionError(f"connection ended: {reason}"))
         self._pending.clear()
         if self.listener is not None and reason != "refresh":
             self.listener.on_disconnected(frozenset(self.streams), reason)
 
-    async def _read(self, ws: ClientConnection, stop: asyncio.Event, since: float) -> str:
-        """Read frames until the connection ends or must be replaced; return why."""
-        pump = asyncio.create_task(self._pump(ws))
-        stop_wait = asyncio.create_task(stop.wait())
-        refresh_wait = asyncio.create_task(self._refresh.wait())
+    async def _read(
+        self, transport: WSTransport, session: _Session, stop: asyncio.Event, since: float
+    ) -> str:
+        """Wait until the connection ends or must be replaced; return why.
+
+        Frames flow meanwhile: picows hands them to the session from the socket's callbacks.
+        """
+        closed = asyncio.ensure_future(transport.wait_disconnected())
+        stop_wait = asyncio.ensure_future(stop.wait())
+        refresh_wait = asyncio.ensure_future(self._refresh.wait())
         remaining = since + self.age_limit_s - time.monotonic()
         try:
             done, _ = await asyncio.wait(
-                {pump, stop_wait, refresh_wait},
+                {closed, stop_wait, refresh_wait},
                 timeout=max(remaining, 0.0),
                 return_when=asyncio.FIRST_COMPLETED,
             )
         finally:
-            for task in (stop_wait, refresh_wait):
+            for task in (closed, stop_wait, refresh_wait):
                 task.cancel()
-        if pump in done:
-            return pump.result()
-        pump.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await pump
+        if closed in done:
+            error = closed.exception()
+            return session.close_reason if error is None else f"failed: {error!r}"
         if stop_wait in done:
             return "stopped"
         self._refresh.clear()
         return "refresh"  # serverShutdown, a request, or the connection's age limit
-
-    async def _pump(self, ws: ClientConnection) -> str:
-        on_frame = self.on_frame
-        stats = self.stats
-        try:
-            while True:
-                frame = await ws.recv(decode=False)
-                now_ms = time.time_ns() // 1_000_000
-                if frame.startswith((b'{"result"', b'{"id"')):
-                    self._on_reply(frame)
-                    continue
-                if _SHUTDOWN in frame:
-                    log.info("server announced shutdown: reconnecting")
-                    self._refresh.set()
-                stats.frames += 1
-                stats.last_frame_ms = now_ms
-                on_frame(frame, now_ms)
-                if not stats.frames % FRAMES_PER_TURN:
-                    await asyncio.sleep(0)
-        except ConnectionClosed as exc:
-            return f"closed: {exc}"
-
-    def _on_reply(self, frame: bytes) -> None:
-        try:
-            reply = _reply_decoder.decode(frame)
-        except msgspec.DecodeError:
-            log.warning("unexpected control frame: %r", frame[:200])
-            return
-        future = self._pending.get(reply.id)
-        if future is not None and not future.done():
-            future.set_result(reply)
 
 
 async def _wait_any(*events: asyncio.Event, within: float) -> bool:
@@ -349,12 +522,12 @@ class BinanceStreams(AsyncLifecycle):
     def __init__(
         self,
         ws_url: str,
-        on_frame: FrameHandler,
+        on_frames: FrameHandler,
         listener: StreamListener | None = None,
         options: StreamOptions | None = None,
     ) -> None:
         self.ws_url = ws_url.rstrip("/")
-        self.on_frame = on_frame
+        self.on_frames = on_frames
         self.listener = listener
         self.options = options or StreamOptions()
         self.connections: list[StreamConnection] = []
@@ -401,7 +574,7 @@ class BinanceStreams(AsyncLifecycle):
         conn = StreamConnection(
             self.ws_url,
             streams,
-            self.on_frame,
+            self.on_frames,
             self.listener,
             self.options,
             self._limiter,

@@ -1,9 +1,9 @@
-"""The hot path: one raw WebSocket frame to its normalized record on the right ``md.*`` topic.
+"""The hot path: raw WebSocket frames to normalized records on the right ``md.*`` topics.
 
-Called synchronously by the WebSocket read loop for every frame, so it never awaits: it decodes
-the frame, drops it if its symbol is no longer subscribed, and hands the record to the component
-that owns its kind (trades, books, BBO) or straight to the publisher (candles, tickers). A frame
-that does not decode goes to the dead letters; streaming continues.
+Called synchronously by the WebSocket client with the frames of each socket read, so it never
+awaits: it decodes each frame, drops it if its symbol is no longer subscribed, and hands the
+record to the component that owns its kind (trades, books, BBO) or straight to the publisher
+(candles, tickers). A frame that does not decode goes to the dead letters; streaming continues.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from streamforge.services.loader_ws.trades import Trades
 
 
 class FrameRouter:
-    """``on_frame`` of :class:`~streamforge.exchanges.binance.ws.BinanceStreams`."""
+    """``on_frames`` of :class:`~streamforge.exchanges.binance.ws.BinanceStreams`."""
 
     def __init__(
         self,
@@ -57,22 +57,25 @@ class FrameRouter:
         """Drop ``symbol``'s frames from now on (some may still be in flight)."""
         self._keys.pop(symbol, None)
 
-    def __call__(self, frame: bytes, receive_ms: int) -> None:
-        self._stats.frames += 1
-        try:
-            record = decode_frame(frame, receive_ms)
-        except FrameError as exc:
-            self._dead_letters.offer(frame, exc)
-            return
-        key = self._keys.get(record.symbol)
-        if key is None:
-            return
-        if isinstance(record, Trade):
-            self._trades.on_trade(record, key)
-        elif isinstance(record, DepthDiff):
-            self._books.on_diff(record, key)
-        elif isinstance(record, BBO):
-            self._bbo.offer(record, key)
-        else:
-            topic = self._topics.candles if isinstance(record, Candle) else self._topics.ticker
-            self._publisher.offer(topic, key, encode(record), record.event_time)
+    def __call__(self, frames: list[bytes], receive_ms: int) -> None:
+        """Route the frames of one socket read, received at ``receive_ms``."""
+        self._stats.frames += len(frames)
+        keys = self._keys
+        for frame in frames:
+            try:
+                record = decode_frame(frame, receive_ms)
+            except FrameError as exc:
+                self._dead_letters.offer(frame, exc)
+                continue
+            key = keys.get(record.symbol)
+            if key is None:
+                continue
+            if isinstance(record, Trade):
+                self._trades.on_trade(record, key)
+            elif isinstance(record, DepthDiff):
+                self._books.on_diff(record, key)
+            elif isinstance(record, BBO):
+                self._bbo.offer(record, key)
+            else:
+                topic = self._topics.candles if isinstance(record, Candle) else self._topics.ticker
+                self._publisher.offer(topic, key, encode(record), record.event_time)

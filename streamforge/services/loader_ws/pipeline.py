@@ -2,7 +2,7 @@
 
 :class:`Pipeline` wires the pieces together and owns their tasks::
 
-    BinanceStreams --frame--> FrameRouter --> Trades (gap-free, REST backfill) --+
+    BinanceStreams --frames-> FrameRouter --> Trades (gap-free, REST backfill) --+
                                           --> Books (BookSync, snapshots) -------+--> Publisher
                                           --> BboGate ---------------------------+    (bounded)
                                           --> candles, tickers ------------------+       |

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -275,13 +276,33 @@ def depth_with(**fields: str) -> str:
         (KLINE_FRAME.replace('"c":"0.33993000"', '"c":"NaN"'), "`c` is not decimal"),
     ],
 )
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["text", "bytes"])
 def test_a_malformed_frame_raises_a_frame_error_saying_what_is_wrong(
-    frame: str, message: str
+    frame: str, message: str, as_bytes: bool
 ) -> None:
     with pytest.raises(FrameError) as raised:
-        decode_frame(frame, RECEIVED)
+        decode_frame(frame.encode() if as_bytes else frame, RECEIVED)
 
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "frame", [DEPTH_FRAME, BOOK_TICKER_FRAME, AGG_TRADE_FRAME, KLINE_FRAME, MINI_TICKER_FRAME]
+)
+def test_frames_decode_alike_whatever_their_key_order(frame: str) -> None:
+    envelope = json.loads(frame)
+    data_first = json.dumps({"data": envelope["data"], "stream": envelope["stream"]})
+
+    expected = decode_frame(frame, RECEIVED)
+    assert decode_frame(frame.encode(), RECEIVED) == expected
+    assert decode_frame(data_first.encode(), RECEIVED) == expected
+
+
+def test_a_frame_whose_first_name_is_not_its_stream_decodes_by_its_stream() -> None:
+    # Two ``stream`` keys: JSON decoding keeps the last, so the frame is a trade after all.
+    frame = AGG_TRADE_FRAME.replace('{"stream":', '{"stream":"xmrbtc@miniTicker","stream":', 1)
+
+    assert decode_frame(frame.encode(), RECEIVED) == decode_frame(AGG_TRADE_FRAME, RECEIVED)
 
 
 def test_the_frame_error_names_the_stream() -> None:

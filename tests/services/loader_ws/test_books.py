@@ -36,10 +36,11 @@ async def book_tickers(sim: Simulator) -> AsyncIterator[dict[str, list[BBO]]]:
     """The exchange's own best bid/offer of each symbol, every change as it streams it."""
     seen: dict[str, list[BBO]] = {s: [] for s in SYMBOLS}
 
-    def keep(frame: bytes, receive_ms: int) -> None:
-        bbo = decode_frame(frame, receive_ms)
-        assert isinstance(bbo, BBO)
-        seen[bbo.symbol].append(bbo)
+    def keep(frames: list[bytes], receive_ms: int) -> None:
+        for frame in frames:
+            bbo = decode_frame(frame, receive_ms)
+            assert isinstance(bbo, BBO)
+            seen[bbo.symbol].append(bbo)
 
     async with BinanceStreams(sim.ws_url, keep) as streams:
         await streams.add(f"{s.lower()}@bookTicker" for s in SYMBOLS)
