@@ -82,7 +82,7 @@ async def main() -> None:
     parser.add_argument("--days", type=int, default=3)
     parser.add_argument("--trade-rate", type=float, default=4.0)
     parser.add_argument(
-        "--parse-workers", type=int, default=None, help="default: one per spare CPU, at most 4"
+        "--parse-workers", type=int, default=None, help="default: one per CPU, at most 4"
     )
     args = parser.parse_args()
     days = [FIRST_DAY + timedelta(days=i) for i in range(args.days)]

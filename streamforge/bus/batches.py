@@ -101,13 +101,71 @@ class EncodedBatch:
         return self._buffer
 
 
+class OpenBatch:
+    """A batch being filled record by record, until :meth:`build` encodes it."""
+
+    __slots__ = ("_builder", "_encoder", "records")
+
+    def __init__(self, encoder: BatchEncoder) -> None:
+        self._encoder = encoder
+        self._builder = DefaultRecordBatchBuilder(
+            2,
+            DefaultRecordBatch.CODEC_NONE,
+            is_transactional=0,
+            producer_id=-1,
+            producer_epoch=-1,
+            base_sequence=-1,
+            batch_size=encoder.max_batch_bytes,
+        )
+        #: Records in the batch.
+        self.records = 0
+
+    def append(
+        self,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes]],
+        timestamp_ms: int | None,
+    ) -> bool:
+        """Add a record (timestamp None: now); False when the batch is full (an empty batch
+        takes any record)."""
+        if self._builder.append(self.records, timestamp_ms, key, value, headers) is None:
+            return False
+        self.records += 1
+        return True
+
+    def size(self) -> int:
+        """Bytes of the batch so far, uncompressed."""
+        size: int = self._builder.size()
+        return size
+
+    def build(self) -> list[EncodedBatch]:
+        """The batch, compressed; if it comes out above :data:`MAX_ENCODED_BYTES`, the
+        batches of its halves. Safe to call in another thread (compressors release the GIL)."""
+        plain = self._builder.build()
+        batch = EncodedBatch(self._encoder._compressed(plain), self.records)
+        if batch.size() <= MAX_ENCODED_BYTES or self.records == 1:
+            batch._seal()
+            return [batch]
+        # Rare (records that hardly compress): read the records back and encode the halves.
+        records = [
+            (r.key, r.value, list(r.headers), r.timestamp) for r in DefaultRecordBatch(plain)
+        ]
+        half = len(records) // 2
+        return self._encoder.batches(records[:half]) + self._encoder.batches(records[half:])
+
+
+#: A record to encode: key, value, headers and timestamp (epoch ms; None: when appended).
+Record = tuple[bytes | None, bytes | None, list[tuple[str, bytes]], int | None]
+
+
 class BatchEncoder:
-    """Encodes keyed records into batches of at most about ``max_batch_bytes`` each before
+    """Encodes records into batches of at most about ``max_batch_bytes`` each before
     compression (a single larger record makes a batch of its own), compressed with
     ``compression`` (``none``, ``gzip``, ``snappy``, ``lz4`` or ``zstd``).
 
-    A batch that comes out above :data:`MAX_ENCODED_BYTES` is split in halves, so it is never
-    refused for its size by a broker with default limits, whatever the compression achieves.
+    No batch comes out above :data:`MAX_ENCODED_BYTES` (one that compresses too badly is
+    split in halves), so none is refused for its size by a broker with default limits.
     """
 
     def __init__(self, compression: str, max_batch_bytes: int) -> None:
@@ -117,34 +175,41 @@ class BatchEncoder:
         if max_batch_bytes < 1:
             raise ValueError("max_batch_bytes must be positive")
         self.compression = compression
+        if _COMPRESSORS[compression] is None:
+            max_batch_bytes = min(max_batch_bytes, MAX_ENCODED_BYTES - _HEADER_BYTES)
         self.max_batch_bytes = max_batch_bytes
+
+    def open(self) -> OpenBatch:
+        """A new, empty batch."""
+        return OpenBatch(self)
 
     def encode(self, key: bytes | None, values: Iterable[bytes]) -> list[EncodedBatch]:
         """Batches of the records ``(key, value)`` for each of ``values``, in order, all
         stamped with the current time."""
         batches: list[EncodedBatch] = []
         now = int(time.time() * 1000)
-        builder, pending = self._builder(), list[bytes]()
+        batch = self.open()
         for value in values:
-            if builder.append(len(pending), now, key, value, _NO_HEADERS) is None:
-                batches += self._built(builder, key, pending)
-                builder, pending = self._builder(), list[bytes]()
-                builder.append(0, now, key, value, _NO_HEADERS)
-            pending.append(value)
-        if pending:
-            batches += self._built(builder, key, pending)
+            if not batch.append(key, value, _NO_HEADERS, now):
+                batches += batch.build()
+                batch = self.open()
+                batch.append(key, value, _NO_HEADERS, now)
+        if batch.records:
+            batches += batch.build()
         return batches
 
-    def _built(
-        self, builder: DefaultRecordBatchBuilder, key: bytes | None, values: list[bytes]
-    ) -> list[EncodedBatch]:
-        """The batch ``builder`` holds (``values``), compressed, or the batches of its halves."""
-        batch = EncodedBatch(self._compressed(builder.build()), len(values))
-        if batch.size() <= MAX_ENCODED_BYTES or len(values) == 1:
-            batch._seal()
-            return [batch]
-        half = len(values) // 2
-        return self.encode(key, values[:half]) + self.encode(key, values[half:])
+    def batches(self, records: Iterable[Record]) -> list[EncodedBatch]:
+        """Batches of ``records``, in order."""
+        batches: list[EncodedBatch] = []
+        batch = self.open()
+        for key, value, headers, timestamp_ms in records:
+            if not batch.append(key, value, headers, timestamp_ms):
+                batches += batch.build()
+                batch = self.open()
+                batch.append(key, value, headers, timestamp_ms)
+        if batch.records:
+            batches += batch.build()
+        return batches
 
     def _compressed(self, batch: bytearray) -> bytearray:
         """The uncompressed ``batch`` with its records compressed (as it is if that does not
@@ -161,14 +226,3 @@ class BatchEncoder:
         (attributes,) = _ATTRIBUTES.unpack_from(out, _ATTRIBUTES_OFFSET)
         _ATTRIBUTES.pack_into(out, _ATTRIBUTES_OFFSET, attributes | codec_id)
         return out
-
-    def _builder(self) -> DefaultRecordBatchBuilder:
-        return DefaultRecordBatchBuilder(
-            2,
-            DefaultRecordBatch.CODEC_NONE,
-            is_transactional=0,
-            producer_id=-1,
-            producer_epoch=-1,
-            base_sequence=-1,
-            batch_size=self.max_batch_bytes,
-        )

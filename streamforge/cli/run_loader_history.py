@@ -51,7 +51,7 @@ def _kinds(ctx: click.Context, param: click.Parameter, value: str) -> frozenset[
     "--parse-workers",
     type=click.IntRange(min=0),
     default=None,
-    help="Processes decoding bulk files (default: one per spare CPU, at most 4).",
+    help="Processes decoding bulk files (default: one per CPU, at most 4).",
 )
 def loader_history(
     symbol: str,

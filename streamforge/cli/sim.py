@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 import msgspec
 
+from streamforge import eventloop
 from streamforge.simulator import Faults, SimConfig, Simulator
 
 
@@ -112,7 +113,7 @@ def sim(
         bench=bench,
         faults=faults,
     )
-    asyncio.run(_serve(config))
+    eventloop.run(_serve(config))
 
 
 async def _serve(config: SimConfig) -> None:

@@ -142,3 +142,15 @@ async def test_encoded_batches_land_in_order_between_published_records(
         kafka_settings.kafka.bootstrap, TopicPartition(topic, partition)
     )
     assert [p.last_sequence for p in producers] == [3010]
+
+
+async def test_records_that_do_not_compress_still_fit_the_broker_limit(
+    kafka_settings: Settings,
+) -> None:
+    topic = await make_topic(kafka_settings, "incompressible")
+    values = [os.urandom(1000) for _ in range(3000)]  # 3 MB: above a batch and the broker limit
+    async with BusProducer(kafka_settings) as producer:
+        await producer.publish_many(topic, [(b"k", value) for value in values])
+        await producer.flush()
+        assert sum(producer.produced_offsets.values()) == 3000
+    assert [v for _, _, v in await read_all(kafka_settings, topic, 3000)] == values

@@ -27,10 +27,11 @@ from streamforge.services.loader_history.written import Mark
 
 
 def default_workers() -> int:
-    """One worker per CPU this process may use, less one for publishing; at most four."""
+    """One worker per CPU this process may use, at most four: what is left to this process
+    (reading the file, sending the workers' record batches) is light."""
     affinity = getattr(os, "sched_getaffinity", None)  # not on every platform
     cpus = len(affinity(0)) if affinity else os.cpu_count() or 1
-    return max(0, min(4, cpus - 1))
+    return min(4, cpus)
 
 
 @dataclass(frozen=True)

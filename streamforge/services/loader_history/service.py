@@ -61,7 +61,7 @@ class LoaderHistory(Service):
     kinds: frozenset[Kind] = frozenset(Kind)
     bulk: bool = True
     checkpoint_records: int = 200_000
-    #: Processes decoding bulk files beside this one; None: one per spare CPU, at most four.
+    #: Processes decoding bulk files beside this one; None: one per CPU, at most four.
     parse_workers: int | None = None
 
     def __post_init__(self) -> None:
