@@ -186,17 +186,8 @@ class BatchEncoder:
     def encode(self, key: bytes | None, values: Iterable[bytes]) -> list[EncodedBatch]:
         """Batches of the records ``(key, value)`` for each of ``values``, in order, all
         stamped with the current time."""
-        batches: list[EncodedBatch] = []
         now = int(time.time() * 1000)
-        batch = self.open()
-        for value in values:
-            if not batch.append(key, value, _NO_HEADERS, now):
-                batches += batch.build()
-                batch = self.open()
-                batch.append(key, value, _NO_HEADERS, now)
-        if batch.records:
-            batches += batch.build()
-        return batches
+        return self.batches((key, value, _NO_HEADERS, now) for value in values)
 
     def batches(self, records: Iterable[Record]) -> list[EncodedBatch]:
         """Batches of ``records``, in order."""
