@@ -128,7 +128,84 @@ async def check_broker(settings: Settings) -> None:
 Probe = Callable[[Settings], Awaitable[None]]
 
 
-class EventFeed:
+class KafkaFeed:
+    """What the console's feeds share: a link to Kafka that is followed until it fails, then
+    made again after an exponential backoff, and the figures of :attr:`stats`.
+
+    A feed implements :meth:`_session` (connect, call :meth:`_connected_to`, then follow until
+    something fails), :meth:`_status_message` (how its target hears that the link changed) and
+    :meth:`_last_update_ms`.
+    """
+
+    def __init__(self, settings: Settings, backoff: Backoff | None) -> None:
+        self.settings = settings
+        self.backoff = backoff or Backoff()
+        self._status = FeedStatus(LinkState.CONNECTING)
+        self._connected = False
+        self._connections = 0
+        self._received = 0
+        self._rate = RateMeter()
+        self._lag = 0
+
+    @property
+    def status(self) -> FeedStatus:
+        """The link to Kafka."""
+        return self._status
+
+    @property
+    def stats(self) -> FeedStats:
+        """The feed at a glance: link, messages received, rate, lag, newest, reconnects."""
+        return FeedStats(
+            connected=self._connected,
+            detail=self._status.detail,
+            messages_total=self._received,
+            rate=self._rate.rate(time.monotonic()),
+            lag=self._lag,
+            last_update_ms=self._last_update_ms(),
+            reconnects=max(self._connections - 1, 0),
+        )
+
+    async def run(self, target: MessageTarget) -> None:
+        """Follow the feed's topics, posting to ``target``, until cancelled."""
+        while True:
+            self._report(target, FeedStatus(LinkState.CONNECTING))
+            try:
+                try:
+                    await self._session(target)
+                finally:
+                    self._connected = False
+            except Exception as exc:  # any failure of the link: report it and reconnect
+                delay = self.backoff.next_delay()
+                detail = describe_failure(exc, self.settings)
+                self._report(target, FeedStatus(LinkState.DISCONNECTED, detail, delay))
+                await asyncio.sleep(delay)
+
+    async def _session(self, target: MessageTarget) -> None:
+        raise NotImplementedError
+
+    def _status_message(self, status: FeedStatus) -> Message:
+        raise NotImplementedError
+
+    def _last_update_ms(self) -> int | None:
+        raise NotImplementedError
+
+    def _connected_to(self, target: MessageTarget) -> None:
+        """Count a new connection and announce it."""
+        self.backoff.reset()
+        self._connections += 1
+        self._connected = True
+        self._report(target, FeedStatus(LinkState.CONNECTED))
+
+    def _report(self, target: MessageTarget, status: FeedStatus) -> None:
+        self._status = status
+        target.post_message(self._status_message(status))
+
+    def _count(self, received: int, now: float) -> None:
+        self._received += received
+        self._rate.add(received, now)
+
+
+class EventFeed(KafkaFeed):
     """Follows the event log for the console and sends its commands.
 
     Args:
@@ -152,38 +229,19 @@ class EventFeed:
         probe_timeout: float = 10.0,
         lag_interval: float = 1.0,
     ) -> None:
-        self.settings = settings
+        super().__init__(settings, backoff)
         self.queue_id = queue_id
-        self.backoff = backoff or Backoff()
         self.probe = probe
         self.probe_interval = probe_interval
         self.probe_timeout = probe_timeout
         self.lag_interval = lag_interval
         self._client: ControlClient | None = None
-        self._status = FeedStatus(LinkState.CONNECTING)
-        self._rate = RateMeter()
-        self._received = 0
-        self._lag = 0
-        self._last_update_ms: int | None = None
-        self._connections = 0
+        self._newest_ms: int | None = None
 
     @property
     def connected(self) -> bool:
         """Whether the feed currently holds a connection."""
         return self._client is not None
-
-    @property
-    def stats(self) -> FeedStats:
-        """The feed at a glance: link, events received, rate, lag, newest event, reconnects."""
-        return FeedStats(
-            connected=self.connected,
-            detail=self._status.detail,
-            messages_total=self._received,
-            rate=self._rate.rate(time.monotonic()),
-            lag=self._lag,
-            last_update_ms=self._last_update_ms,
-            reconnects=max(self._connections - 1, 0),
-        )
 
     async def send(self, command: Command) -> None:
         """Publish ``command`` on ``queue-control``; raises :class:`FeedUnavailable` when
@@ -192,29 +250,20 @@ class EventFeed:
             raise FeedUnavailable("not connected to Kafka")
         await self._client.send(command)
 
-    async def run(self, target: MessageTarget) -> None:
-        """Follow the log and post messages to ``target`` until cancelled."""
-        while True:
-            self._report(target, FeedStatus(LinkState.CONNECTING))
+    async def _session(self, target: MessageTarget) -> None:
+        async with ControlClient(self.settings, from_beginning=True) as client:
+            self._client = client
             try:
-                async with ControlClient(self.settings, from_beginning=True) as client:
-                    self._client = client
-                    try:
-                        self.backoff.reset()
-                        self._connections += 1
-                        self._report(target, FeedStatus(LinkState.CONNECTED))
-                        await self._follow(client, target)
-                    finally:
-                        self._client = None
-            except Exception as exc:  # any failure of the link: report it and reconnect
-                delay = self.backoff.next_delay()
-                detail = describe_failure(exc, self.settings)
-                self._report(target, FeedStatus(LinkState.DISCONNECTED, detail, delay))
-                await asyncio.sleep(delay)
+                self._connected_to(target)
+                await self._follow(client, target)
+            finally:
+                self._client = None
 
-    def _report(self, target: MessageTarget, status: FeedStatus) -> None:
-        self._status = status
-        target.post_message(FeedStatusChanged(status))
+    def _status_message(self, status: FeedStatus) -> Message:
+        return FeedStatusChanged(status)
+
+    def _last_update_ms(self) -> int | None:
+        return self._newest_ms
 
     async def _follow(self, client: ControlClient, target: MessageTarget) -> None:
         quiet_since = lag_checked = time.monotonic()
@@ -224,7 +273,7 @@ class EventFeed:
             now = time.monotonic()
             if events:
                 quiet_since = now
-                self._count(events, now)
+                self._count_events(events, now)
                 if self.queue_id is not None:
                     events = [event for event in events if event.queue_id == self.queue_id]
                 if events:
@@ -236,12 +285,11 @@ class EventFeed:
                 self._lag = await client.lag()
                 lag_checked = now
 
-    def _count(self, events: list[Event], now: float) -> None:
-        self._received += len(events)
-        self._rate.add(len(events), now)
+    def _count_events(self, events: list[Event], now: float) -> None:
+        self._count(len(events), now)
         newest = max(event.timestamp for event in events)
-        if self._last_update_ms is None or newest > self._last_update_ms:
-            self._last_update_ms = newest
+        if self._newest_ms is None or newest > self._newest_ms:
+            self._newest_ms = newest
 
 
 def describe_failure(exc: Exception, settings: Settings) -> str:

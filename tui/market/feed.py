@@ -28,9 +28,8 @@ from streamforge.bus import Batch, BusConsumer, ConsumerOptions
 from streamforge.bus.topics import BBO, BOOK, CANDLES, TICKER, TRADES
 from streamforge.config import Settings
 from streamforge.schemas import AnyMarketRecord, Codec, ContractError, RawCodec
-from tui.feed import Backoff, FeedStats, FeedStatus, LinkState, MessageTarget, describe_failure
+from tui.feed import Backoff, FeedStats, FeedStatus, KafkaFeed, MessageTarget
 from tui.market.state import MarketState
-from tui.rate import RateMeter
 
 #: Topics read from their end.
 LIVE_TOPICS = (TRADES, BBO, CANDLES, TICKER)
@@ -65,7 +64,7 @@ class MarketUpdated(Message):
         self.receipts = receipts
 
 
-class MarketFeed:
+class MarketFeed(KafkaFeed):
     """Follows the ``md.*`` topics into :attr:`state`.
 
     Args:
@@ -93,71 +92,37 @@ class MarketFeed:
     ) -> None:
         if frame_s <= 0:
             raise ValueError("frame_s must be positive")
-        self.settings = settings
+        super().__init__(settings, backoff)
         self.state = state if state is not None else MarketState()
         self.frame_s = frame_s
-        self.backoff = backoff or Backoff()
         self.lag_interval = lag_interval
         self.timeout = timeout
         self.max_records = max_records
         #: Records skipped because they did not decode.
         self.invalid = 0
         self._codec: Codec[AnyMarketRecord] = Codec(AnyMarketRecord, "market record")
-        self._status = FeedStatus(LinkState.CONNECTING)
-        self._connected = False
-        self._connections = 0
-        self._received = 0
-        self._rate = RateMeter()
-        self._lag = 0
         self._changed: set[str] = set()
         self._receipts: list[Receipt] = []
         self._posted_at = float("-inf")
         self._watched: tuple[int, frozenset[bytes]] = (-1, frozenset())
         self._bbo_topic = settings.topic(BBO)
 
-    @property
-    def status(self) -> FeedStatus:
-        """The link to Kafka."""
-        return self._status
+    async def _session(self, target: MessageTarget) -> None:
+        async with (
+            self._consumer(LIVE_TOPICS, from_beginning=False) as live,
+            self._consumer((BOOK,), from_beginning=True) as books,
+        ):
+            # The first lag check waits for the consumers' positions: from then on nothing
+            # published is missed.
+            self._lag = await asyncio.wait_for(_lag(live, books), self.timeout)
+            self._connected_to(target)
+            await self._follow(live, books, target)
 
-    @property
-    def stats(self) -> FeedStats:
-        """The feed at a glance: link, records received, rate, lag, newest record, reconnects."""
-        return FeedStats(
-            connected=self._connected,
-            detail=self._status.detail,
-            messages_total=self._received,
-            rate=self._rate.rate(time.monotonic()),
-            lag=self._lag,
-            last_update_ms=self.state.last_event_ms,
-            reconnects=max(self._connections - 1, 0),
-        )
+    def _status_message(self, status: FeedStatus) -> Message:
+        return MarketUpdated(frozenset(), self.stats, status)
 
-    async def run(self, target: MessageTarget) -> None:
-        """Follow the topics and post :class:`MarketUpdated` to ``target`` until cancelled."""
-        while True:
-            self._report(target, FeedStatus(LinkState.CONNECTING))
-            try:
-                async with (
-                    self._consumer(LIVE_TOPICS, from_beginning=False) as live,
-                    self._consumer((BOOK,), from_beginning=True) as books,
-                ):
-                    # The first lag check waits for the consumers' positions: from then on
-                    # nothing published is missed.
-                    self._lag = await asyncio.wait_for(_lag(live, books), self.timeout)
-                    self.backoff.reset()
-                    self._connections += 1
-                    self._connected = True
-                    try:
-                        self._report(target, FeedStatus(LinkState.CONNECTED))
-                        await self._follow(live, books, target)
-                    finally:
-                        self._connected = False
-            except Exception as exc:  # any failure of the link: report it and reconnect
-                delay = self.backoff.next_delay()
-                detail = describe_failure(exc, self.settings)
-                self._report(target, FeedStatus(LinkState.DISCONNECTED, detail, delay))
-                await asyncio.sleep(delay)
+    def _last_update_ms(self) -> int | None:
+        return self.state.last_event_ms
 
     def _consumer(self, names: tuple[str, ...], *, from_beginning: bool) -> BusConsumer[bytes]:
         options = ConsumerOptions(
@@ -170,10 +135,6 @@ class MarketFeed:
         )
         topics = [self.settings.topic(name) for name in names]
         return BusConsumer(self.settings, topics, RawCodec(), options=options)
-
-    def _report(self, target: MessageTarget, status: FeedStatus) -> None:
-        self._status = status
-        target.post_message(MarketUpdated(frozenset(), self.stats, status))
 
     async def _follow(
         self, live: BusConsumer[bytes], books: BusConsumer[bytes], target: MessageTarget
@@ -212,8 +173,7 @@ class MarketFeed:
     def _apply(self, raw: list[bytes], count: int) -> None:
         received = time.monotonic()
         self._changed |= self.state.apply(self._decode(raw))
-        self._received += count
-        self._rate.add(count, received)
+        self._count(count, received)
         self._receipts.append(Receipt(received, count))
 
     def _decode(self, raw: list[bytes]) -> list[AnyMarketRecord]:
