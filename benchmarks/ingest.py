@@ -45,7 +45,7 @@ from streamforge.bus import (
 from streamforge.bus.topics import TRADES
 from streamforge.config import Settings, load_settings
 from streamforge.config.settings import BinanceSettings
-from streamforge.exchanges.binance.normalize import decode_frame
+from streamforge.exchanges.binance.normalize import decode_live_frame
 from streamforge.exchanges.binance.ws import BinanceStreams, FrameHandler
 from streamforge.schemas import RawCodec, now_millis
 from streamforge.services import ServiceHost
@@ -185,7 +185,7 @@ def _ignore(frames: list[bytes], receive_ms: int) -> None:
 
 def _decode(frames: list[bytes], receive_ms: int) -> None:
     for frame in frames:
-        decode_frame(frame, receive_ms)
+        decode_live_frame(frame, receive_ms)
 
 
 def market_topics(partitions: int) -> list[TopicSpec]:

@@ -1,6 +1,14 @@
 """Wire contracts: strict, versioned JSON records shared by every StreamForge component."""
 
-from streamforge.schemas.codec import Codec, ContractError, Decoder, RawCodec, encode, error_field
+from streamforge.schemas.codec import (
+    Codec,
+    ContractError,
+    Decoder,
+    RawCodec,
+    encode,
+    encode_lines,
+    error_field,
+)
 from streamforge.schemas.control import (
     TERMINAL_EVENTS,
     Command,
@@ -40,6 +48,7 @@ __all__ = [
     "Ticker",
     "Trade",
     "encode",
+    "encode_lines",
     "error_field",
     "new_id",
     "now_millis",

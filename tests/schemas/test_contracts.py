@@ -26,7 +26,7 @@ from streamforge.schemas import (
     encode,
 )
 from streamforge.schemas import market as market_module
-from streamforge.schemas.market import MarketRecord
+from streamforge.schemas.market import MarketRecord, unchecked
 
 decimals = st.from_regex(r"\A[0-9]{1,12}(\.[0-9]{1,8})?\Z")
 symbols = st.from_regex(r"\A[A-Z0-9]{2,12}\Z")
@@ -137,6 +137,34 @@ def test_market_records_round_trip_exactly(contract: type[Any]) -> None:
         assert Codec(AnyMarketRecord).decode(wire) == record  # the tag picks the type
 
     check()
+
+
+@pytest.mark.parametrize("contract", list(CONTRACT_STRATEGIES), ids=lambda c: c.__name__)
+def test_an_unchecked_twin_encodes_exactly_as_its_record(contract: type[Any]) -> None:
+    twin = unchecked(contract)
+
+    @given(CONTRACT_STRATEGIES[contract])
+    def check(record: Any) -> None:
+        assert encode(twin(**msgspec.structs.asdict(record))) == encode(record)
+
+    check()
+    assert unchecked(contract) is twin  # built once a type
+
+
+def test_an_unchecked_twin_checks_nothing() -> None:
+    fields = msgspec.structs.asdict(_trade())
+    fields.update(exchange="Not An Exchange", price="x")
+    twin = unchecked(Trade)(**fields)
+
+    assert b'"exchange":"Not An Exchange"' in encode(twin)
+    with pytest.raises(ValueError, match="`exchange` must match"):
+        Trade(**fields)
+
+
+def test_valid_series_are_the_texts_a_record_accepts() -> None:
+    assert market_module.valid_series("binance", "BTCUSDT")
+    assert not market_module.valid_series("binance", "btcusdt")
+    assert not market_module.valid_series("Binance", "BTCUSDT")
 
 
 @given(commands)

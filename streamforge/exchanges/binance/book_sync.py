@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import deque
 from enum import StrEnum
 
-from streamforge.exchanges.binance.normalize import EXCHANGE
+from streamforge.exchanges.binance import EXCHANGE
 from streamforge.exchanges.orderbook import DEFAULT_MAX_LEVELS, OrderBook
 from streamforge.schemas import BBO, BookSnapshot, DepthDiff
 from streamforge.schemas.fields import Level

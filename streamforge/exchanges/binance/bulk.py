@@ -22,9 +22,12 @@ from typing import IO, TypeVar
 
 import msgspec
 
-from streamforge.exchanges.binance.normalize import EXCHANGE, FrameError, _AggTradeRow, _KlineRow
-from streamforge.schemas import Candle, Trade, encode
+from streamforge.exchanges.binance import EXCHANGE
+from streamforge.exchanges.binance.normalize import FrameError, _AggTradeRow, _KlineRow
+from streamforge.exchanges.binance.trade_json import UncheckedTrade
+from streamforge.schemas import Candle, Trade, encode_lines
 from streamforge.schemas.fields import DECIMAL_PATTERN
+from streamforge.schemas.market import valid_series
 
 #: A timestamp above this is in microseconds (as milliseconds it would be after year 5000).
 MICROSECONDS_ABOVE = 10**14
@@ -144,17 +147,17 @@ def encode_agg_trades_block(
 
     Byte for byte what encoding :func:`decode_agg_trades_block`'s trades gives, at a third of
     the cost for blocks in the form Binance writes (checked with one regex pass over the block,
-    then rows formatted straight into the contract's JSON); any other block takes the general
+    then rows encoded without building Trades); any other block takes the general
     path, which also names the line of an invalid row.
     """
-    if _CANONICAL_TRADES(block) is not None:
+    if valid_series(EXCHANGE, symbol) and _CANONICAL_TRADES(block) is not None:
         try:
             rows: list[_CanonicalTradeRow] = _CANONICAL_TRADE_ROWS.decode(_as_json_rows(block))
         except msgspec.ValidationError:
             pass  # out of range for an int: the general path names the line
         else:
             if not any(row.first_trade_id > row.last_trade_id for row in rows):
-                return _format_trades(rows, _trade_template(symbol, receive_time), after_id)
+                return _format_trades(rows, symbol, receive_time, after_id)
     trades = [
         trade
         for trade in decode_agg_trades_block(block, symbol, receive_time, name, first_line)
@@ -163,8 +166,7 @@ def encode_agg_trades_block(
     if not trades:
         return None
     last = trades[-1]
-    lines = b"".join([encode(trade) + b"\n" for trade in trades])
-    return EncodedTrades(lines, len(trades), last.trade_id, last.trade_time)
+    return EncodedTrades(encode_lines(trades), len(trades), last.trade_id, last.trade_time)
 
 
 class _CanonicalTradeRow(msgspec.Struct, array_like=True):
@@ -185,74 +187,33 @@ _CANONICAL_TRADES = re.compile(
     rf"(?:{_INT},{_DEC},{_DEC},{_INT},{_INT},{_INT},(?:True|False),(?:True|False)\n)+".encode()
 ).fullmatch
 _CANONICAL_TRADE_ROWS = msgspec.json.Decoder(list[_CanonicalTradeRow], strict=False)
-#: The fields a trade template leaves open, in the order the contract encodes them.
-_TEMPLATE_FIELDS = (
-    "trade_id",
-    "price",
-    "qty",
-    "first_trade_id",
-    "last_trade_id",
-    "trade_time",
-    "buyer_is_maker",
-    "event_time",
-)
-_JSON_BOOLS = ("false", "true")
-
-
-def _trade_template(symbol: str, receive_time: int) -> str:
-    """A %-template of the encoded Trade of ``symbol`` received at ``receive_time``.
-
-    It is cut from an encoded sample, so it follows the contract's encoding; building the
-    sample also checks ``symbol`` as every Trade does.
-    """
-    sample = Trade(
-        exchange=EXCHANGE,
-        symbol=symbol,
-        trade_id=1,
-        price="2",
-        qty="3",
-        first_trade_id=4,
-        last_trade_id=5,
-        trade_time=6,
-        buyer_is_maker=True,
-        event_time=7,
-        receive_time=receive_time,
-    )
-    text = encode(sample).decode().replace("%", "%%")
-    tokens = [f'"{field}":{encode(getattr(sample, field)).decode()}' for field in _TEMPLATE_FIELDS]
-    places = [text.find(token) for token in tokens]
-    if -1 in places or places != sorted(places):
-        raise RuntimeError(f"the Trade contract no longer encodes {_TEMPLATE_FIELDS} in order")
-    for field, token in zip(_TEMPLATE_FIELDS, tokens, strict=True):
-        text = text.replace(token, f'"{field}":' + ('"%s"' if field in ("price", "qty") else "%s"))
-    return text + "\n"
 
 
 def _format_trades(
-    rows: list[_CanonicalTradeRow], template: str, after_id: int
+    rows: list[_CanonicalTradeRow], symbol: str, receive_time: int, after_id: int
 ) -> EncodedTrades | None:
     if after_id >= 0:
         rows = [row for row in rows if row.trade_id > after_id]
     if not rows:
         return None
-    lines = []
-    for row in rows:
-        time = row.time // 1000 if row.time > MICROSECONDS_ABOVE else row.time
-        lines.append(
-            template
-            % (
-                row.trade_id,
-                row.price,
-                row.qty,
-                row.first_trade_id,
-                row.last_trade_id,
-                time,
-                _JSON_BOOLS[row.buyer_is_maker],
-                time,
-            )
+    lines = encode_lines(
+        UncheckedTrade(
+            exchange=EXCHANGE,
+            symbol=symbol,
+            trade_id=row.trade_id,
+            price=row.price,
+            qty=row.qty,
+            first_trade_id=row.first_trade_id,
+            last_trade_id=row.last_trade_id,
+            trade_time=(time := _millis(row.time)),
+            buyer_is_maker=row.buyer_is_maker,
+            event_time=time,
+            receive_time=receive_time,
         )
+        for row in rows
+    )
     last = rows[-1]
-    return EncodedTrades("".join(lines).encode(), len(rows), last.trade_id, _millis(last.time))
+    return EncodedTrades(lines, len(rows), last.trade_id, _millis(last.time))
 
 
 def _as_json_rows(block: bytes) -> bytes:

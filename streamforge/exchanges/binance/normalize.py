@@ -19,7 +19,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from streamforge.schemas import BBO, BookSnapshot, Candle, DepthDiff, Ticker, Trade
+from streamforge.exchanges.binance import EXCHANGE
+from streamforge.exchanges.binance.trade_json import EncodedTrade, UncheckedTrade
+from streamforge.schemas import BBO, BookSnapshot, Candle, DepthDiff, Ticker, Trade, encode
 from streamforge.schemas.fields import (
     DECIMAL_PATTERN,
     SYMBOL_PATTERN,
@@ -27,11 +29,12 @@ from streamforge.schemas.fields import (
     ExchangeId,
     Level,
 )
-
-EXCHANGE = "binance"
+from streamforge.schemas.market import valid_series
 
 #: What a market-data stream frame normalizes to.
 StreamRecord = DepthDiff | BBO | Trade | Candle | Ticker
+#: What a stream frame normalizes to for a loader (see :func:`decode_live_frame`).
+LiveRecord = DepthDiff | BBO | EncodedTrade | Candle | Ticker
 
 _Count = Annotated[int, msgspec.Meta(ge=0)]
 
@@ -45,6 +48,9 @@ class UnsupportedStreamError(FrameError):
 
 
 _DECIMAL_TEXT = re.compile(DECIMAL_PATTERN)
+# Two decimal texts joined by a separator neither may contain, checked in one match.
+_SEP = "\x1f"
+_TWO_DECIMALS = re.compile(f"{DECIMAL_PATTERN}{_SEP}{DECIMAL_PATTERN}").fullmatch
 _SYMBOL_TEXT = re.compile(SYMBOL_PATTERN)
 
 
@@ -70,6 +76,10 @@ class _Payload(msgspec.Struct):
 
     def to_record(self, receive_time: int) -> StreamRecord:
         raise NotImplementedError
+
+    def to_live(self, receive_time: int) -> LiveRecord:
+        """What a loader publishes: the record, or for a trade its encoded form."""
+        return _live(self.to_record(receive_time))
 
     def explain(self) -> None:
         """Raise ValueError naming the Binance field whose text the contract refused."""
@@ -188,6 +198,28 @@ class _AggTrade(_AggTradeFields, _Payload):
 
     def to_record(self, receive_time: int) -> Trade:
         return self.to_trade(self.symbol, self.event_time, receive_time)
+
+    def to_live(self, receive_time: int) -> EncodedTrade:
+        # The Trade's own checks, at once, then the Trade's JSON without building a Trade.
+        if (
+            not valid_series(EXCHANGE, self.symbol)
+            or _TWO_DECIMALS(self.price + _SEP + self.qty) is None
+        ):
+            self.explain()
+        trade = UncheckedTrade(
+            exchange=EXCHANGE,
+            symbol=self.symbol,
+            trade_id=self.trade_id,
+            price=self.price,
+            qty=self.qty,
+            first_trade_id=self.first_trade_id,
+            last_trade_id=self.last_trade_id,
+            trade_time=self.trade_time,
+            buyer_is_maker=self.buyer_is_maker,
+            event_time=self.event_time,
+            receive_time=receive_time,
+        )
+        return EncodedTrade(self.symbol, self.trade_id, self.event_time, encode(trade))
 
 
 class _KlineBody(msgspec.Struct):
@@ -442,18 +474,52 @@ def decode_frame(frame: bytes | str, receive_time: int) -> StreamRecord:
 
     The stream name picks the payload's decoder. ``receive_time`` is epoch milliseconds.
     """
-    if isinstance(frame, bytes) and frame.startswith(_FRAME_START):
-        name = frame[_NAME_AT : frame.find(b'"', _NAME_AT)]
-        known = _known_streams.get(name) or _learn_stream(name)
-        if known is not None:
-            stream, kind = known
-            try:
-                decoded = kind.frame(frame)
-                if decoded.stream == stream:
-                    record: StreamRecord = decoded.data.to_record(receive_time)
-                    return record
-            except ValueError:
-                pass  # the general path below says what is wrong
+    payload = _decode_known(frame)
+    if payload is not None:
+        try:
+            return payload.to_record(receive_time)
+        except ValueError:
+            pass  # the general path below says what is wrong
+    return _decode_envelope(frame, receive_time)
+
+
+def decode_live_frame(frame: bytes | str, receive_time: int) -> LiveRecord:
+    """:func:`decode_frame` for a loader, which publishes what it decodes: an aggregate trade
+    comes out as an :class:`EncodedTrade`, formatted without building a Trade (about half the
+    cost of decoding and encoding one)."""
+    payload = _decode_known(frame)
+    if payload is not None:
+        try:
+            return payload.to_live(receive_time)
+        except ValueError:
+            pass  # the general path below says what is wrong
+    return _live(_decode_envelope(frame, receive_time))
+
+
+def _live(record: StreamRecord) -> LiveRecord:
+    return EncodedTrade.of(record) if isinstance(record, Trade) else record
+
+
+def _decode_known(frame: bytes | str) -> _Payload | None:
+    """The payload of a combined frame of a supported stream, decoded in one pass; None for
+    anything else (including a frame that fails there)."""
+    if not (isinstance(frame, bytes) and frame.startswith(_FRAME_START)):
+        return None
+    name = frame[_NAME_AT : frame.find(b'"', _NAME_AT)]
+    known = _known_streams.get(name) or _learn_stream(name)
+    if known is None:
+        return None
+    stream, kind = known
+    try:
+        decoded = kind.frame(frame)
+    except ValueError:
+        return None
+    payload: _Payload = decoded.data
+    return payload if decoded.stream == stream else None
+
+
+def _decode_envelope(frame: bytes | str, receive_time: int) -> StreamRecord:
+    """The general path: the envelope, then its payload; errors say what is wrong."""
     try:
         envelope = _ENVELOPE.decode(frame)
     except msgspec.DecodeError as exc:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from aiokafka.structs import TopicPartition
 
 from streamforge.bus import ensure_topics, workflow_data_topic
-from streamforge.exchanges.binance.normalize import EXCHANGE
+from streamforge.exchanges.binance import EXCHANGE
 from streamforge.exchanges.binance.normalize import _check_symbol as check_symbol
 from streamforge.exchanges.binance.rest import BinanceRest
 from streamforge.schemas import Trade, now_millis

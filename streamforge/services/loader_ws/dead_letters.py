@@ -15,7 +15,7 @@ import re
 from collections import deque
 
 from streamforge.bus import DeadLetterQueue
-from streamforge.exchanges.binance.normalize import EXCHANGE
+from streamforge.exchanges.binance import EXCHANGE
 from streamforge.services.loader_ws.metrics import LoaderStats
 from streamforge.services.loader_ws.subscriptions import MarketTopics, split_stream
 

@@ -1,15 +1,18 @@
 """The hot path: raw WebSocket frames to normalized records on the right ``md.*`` topics.
 
 Called synchronously by the WebSocket client with the frames of each socket read, so it never
-awaits: it decodes each frame, drops it if its symbol is no longer subscribed, and hands the
-record to the component that owns its kind (trades, books, BBO) or straight to the publisher
-(candles, tickers). A frame that does not decode goes to the dead letters; streaming continues.
+awaits: it decodes each frame (trades straight into their encoded form), drops it if its symbol
+is no longer subscribed, and hands the record to the component that owns its kind (trades,
+books, BBO) or straight to the publisher (candles, tickers). A frame that does not decode goes
+to the dead letters; streaming continues.
 """
 
 from __future__ import annotations
 
-from streamforge.exchanges.binance.normalize import EXCHANGE, FrameError, decode_frame
-from streamforge.schemas import BBO, Candle, DepthDiff, Trade, encode
+from streamforge.exchanges.binance import EXCHANGE
+from streamforge.exchanges.binance.normalize import FrameError, decode_live_frame
+from streamforge.exchanges.binance.trade_json import EncodedTrade
+from streamforge.schemas import BBO, Candle, DepthDiff, encode
 from streamforge.services.loader_ws.bbo import BboGate
 from streamforge.services.loader_ws.books import Books
 from streamforge.services.loader_ws.dead_letters import DeadLetters
@@ -63,14 +66,14 @@ class FrameRouter:
         keys = self._keys
         for frame in frames:
             try:
-                record = decode_frame(frame, receive_ms)
+                record = decode_live_frame(frame, receive_ms)
             except FrameError as exc:
                 self._dead_letters.offer(frame, exc)
                 continue
             key = keys.get(record.symbol)
             if key is None:
                 continue
-            if isinstance(record, Trade):
+            if isinstance(record, EncodedTrade):
                 self._trades.on_trade(record, key)
             elif isinstance(record, DepthDiff):
                 self._books.on_diff(record, key)

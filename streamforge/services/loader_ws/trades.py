@@ -29,7 +29,8 @@ import httpx
 
 from streamforge.exchanges.binance.normalize import FrameError
 from streamforge.exchanges.binance.rest import MAX_ROWS, BinanceAPIError, BinanceRest
-from streamforge.schemas import Trade, encode
+from streamforge.exchanges.binance.trade_json import EncodedTrade
+from streamforge.schemas import encode
 from streamforge.services.loader_ws.metrics import LoaderStats
 from streamforge.services.loader_ws.publisher import Publisher
 
@@ -46,7 +47,7 @@ class _Tape:
     symbol: str
     key: bytes
     last_id: int | None = None
-    held: list[tuple[int, int, Trade]] = field(default_factory=list)  # a heap by trade id
+    held: list[tuple[int, int, EncodedTrade]] = field(default_factory=list)  # a heap by trade id
     repair: asyncio.Task[None] | None = None
 
 
@@ -91,10 +92,10 @@ class Trades:
         tape = self._tapes.get(symbol)
         return None if tape is None else tape.last_id
 
-    def on_trade(self, trade: Trade, key: bytes) -> None:
+    def on_trade(self, trade: EncodedTrade, key: bytes) -> None:
         """Publish, hold or drop one live trade (the hot path of aggTrade streams)."""
         if not self._gap_free:
-            self._publisher.offer(self._topic, key, encode(trade), trade.event_time)
+            self._publisher.offer(self._topic, key, trade.value, trade.event_time)
             return
         tape = self._tapes.get(trade.symbol)
         if tape is None:
@@ -102,7 +103,7 @@ class Trades:
         trade_id = trade.trade_id
         last = tape.last_id
         if tape.repair is None and (last is None or trade_id == last + 1):
-            if self._publisher.offer(self._topic, key, encode(trade), trade.event_time):
+            if self._publisher.offer(self._topic, key, trade.value, trade.event_time):
                 tape.last_id = trade_id
         elif last is not None and trade_id <= last:
             self._stats.duplicates += 1
@@ -189,6 +190,6 @@ class Trades:
             if trade_id <= tape.last_id:
                 self._stats.duplicates += 1
                 continue
-            await self._publisher.put(self._topic, tape.key, encode(trade), trade.event_time)
+            await self._publisher.put(self._topic, tape.key, trade.value, trade.event_time)
             tape.last_id = trade_id
         return False

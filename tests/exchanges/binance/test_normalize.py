@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from streamforge.exchanges.binance.normalize import (
     FrameError,
@@ -14,8 +18,10 @@ from streamforge.exchanges.binance.normalize import (
     decode_depth_snapshot,
     decode_frame,
     decode_klines,
+    decode_live_frame,
     decode_stream_payload,
 )
+from streamforge.exchanges.binance.trade_json import EncodedTrade
 from streamforge.exchanges.replay import read_replay
 from streamforge.schemas import (
     BBO,
@@ -277,11 +283,12 @@ def depth_with(**fields: str) -> str:
     ],
 )
 @pytest.mark.parametrize("as_bytes", [False, True], ids=["text", "bytes"])
+@pytest.mark.parametrize("decode", [decode_frame, decode_live_frame])
 def test_a_malformed_frame_raises_a_frame_error_saying_what_is_wrong(
-    frame: str, message: str, as_bytes: bool
+    frame: str, message: str, as_bytes: bool, decode: Callable[[bytes | str, int], object]
 ) -> None:
     with pytest.raises(FrameError) as raised:
-        decode_frame(frame.encode() if as_bytes else frame, RECEIVED)
+        decode(frame.encode() if as_bytes else frame, RECEIVED)
 
     assert message in str(raised.value)
 
@@ -303,6 +310,87 @@ def test_a_frame_whose_first_name_is_not_its_stream_decodes_by_its_stream() -> N
     frame = AGG_TRADE_FRAME.replace('{"stream":', '{"stream":"xmrbtc@miniTicker","stream":', 1)
 
     assert decode_frame(frame.encode(), RECEIVED) == decode_frame(AGG_TRADE_FRAME, RECEIVED)
+
+
+def test_a_live_frame_is_the_decoded_frame_but_a_trade_comes_encoded() -> None:
+    trade = decode_frame(AGG_TRADE_FRAME.encode(), RECEIVED)
+    assert isinstance(trade, Trade)
+
+    assert decode_live_frame(AGG_TRADE_FRAME.encode(), RECEIVED) == EncodedTrade(
+        "FTMUSDT", 31718372, 1628952396573, encode(trade)
+    )
+    # the general path (text, or any other form) gives the same
+    assert decode_live_frame(AGG_TRADE_FRAME, RECEIVED) == EncodedTrade.of(trade)
+    for frame in (DEPTH_FRAME, BOOK_TICKER_FRAME, KLINE_FRAME, MINI_TICKER_FRAME):
+        assert decode_live_frame(frame.encode(), RECEIVED) == decode_frame(frame, RECEIVED)
+
+
+_ID = st.integers(0, 2**63 - 1)
+_DECIMAL_TEXT = st.from_regex(r"[0-9]{1,12}(\.[0-9]{1,8})?", fullmatch=True)
+# At most one field made wrong (or the trade ids swapped), as a frame from a faulty feed might be.
+_FAULTS = st.sampled_from(
+    [
+        None,
+        ("s", "b"),
+        ("s", 'A"B'),
+        ("p", "1."),
+        ("p", ".5"),
+        ("q", "-1"),
+        ("p", '1"'),
+        ("q", "\u0660"),
+        ("p", "1\x1f2"),
+        ("p", 1.5),
+        ("a", -1),
+        ("f", 2**64),
+        ("T", 2**63 + 1),
+        ("m", "true"),
+        ("E", -5),
+        ("l", "swapped"),
+    ]
+)
+
+
+@given(
+    symbol=st.sampled_from(["BTCUSDT", "ETHBTC", "1INCHUSDT"]),
+    ids=st.lists(_ID, min_size=5, max_size=5),
+    price=_DECIMAL_TEXT,
+    qty=_DECIMAL_TEXT,
+    maker=st.booleans(),
+    fault=_FAULTS,
+)
+def test_a_live_trade_is_byte_for_byte_the_decoded_trade_encoded(
+    symbol: str, ids: list[int], price: str, qty: str, maker: bool, fault: Any
+) -> None:
+    trade_id, first_id, last_id, trade_time, event_time = ids
+    first_id, last_id = sorted((first_id, last_id))
+    data = {
+        "e": "aggTrade",
+        "E": event_time,
+        "s": symbol,
+        "a": trade_id,
+        "p": price,
+        "q": qty,
+        "f": first_id,
+        "l": last_id,
+        "T": trade_time,
+        "m": maker,
+        "M": True,
+    }
+    if fault == ("l", "swapped") and first_id != last_id:
+        data["f"], data["l"] = last_id, first_id
+    elif fault is not None:
+        data[fault[0]] = fault[1]
+    frame = json.dumps({"stream": "btcusdt@aggTrade", "data": data}, separators=(",", ":"))
+    decoded = _outcome(lambda: EncodedTrade.of(decode_frame(frame, RECEIVED)))  # type: ignore[arg-type]
+    assert _outcome(lambda: decode_live_frame(frame.encode(), RECEIVED)) == decoded
+
+
+def _outcome(decode: Callable[[], object]) -> object:
+    """What ``decode`` returns, or the message of the FrameError it raises."""
+    try:
+        return decode()
+    except FrameError as exc:
+        return f"FrameError: {exc}"
 
 
 def test_the_frame_error_names_the_stream() -> None:
