@@ -58,19 +58,22 @@ class _TextCheck:
     def __init__(self, decimals: tuple[str, ...]) -> None:
         self.fields = ("exchange", "symbol", *decimals)
         self.patterns = (EXCHANGE_PATTERN, SYMBOL_PATTERN, *(DECIMAL_PATTERN for _ in decimals))
-        self._decimals = _values(decimals) if decimals else None
+        self._decimals = _values(decimals) if decimals else lambda record: ()
         self._match = re.compile(_SEP.join(DECIMAL_PATTERN for _ in decimals)).fullmatch
 
     def __call__(self, record: Any) -> None:
-        series = _series_of(record)
-        try:
-            valid = series in _valid_series or _new_series(series)
-            if valid and self._decimals is not None:
-                valid = self._match(_SEP.join(self._decimals(record))) is not None
-        except TypeError:  # a value that is not a string
-            valid = False
-        if not valid:
+        if not self.passes(_series_of(record), self._decimals(record)):
             self._explain(record)
+
+    def passes(self, series: tuple[str, str], decimals: tuple[str, ...]) -> bool:
+        """Whether texts pass: ``series`` is (exchange, symbol), ``decimals`` the record's
+        decimal fields in order."""
+        try:
+            return (series in _valid_series or _new_series(series)) and self._match(
+                _SEP.join(decimals)
+            ) is not None
+        except TypeError:  # a value that is not a string
+            return False
 
     def _explain(self, record: Any) -> None:
         """Raise ``ValueError`` naming the first field of ``record`` that fails its pattern."""
@@ -117,10 +120,16 @@ class MarketRecord(
     #: Fields holding lists of ``[price, qty]`` levels.
     _levels: ClassVar[tuple[str, ...]] = ()
     _check: ClassVar[_TextCheck]
+    #: ``texts_pass((exchange, symbol), decimals)``: whether a record of this type with these
+    #: texts passes its text checks (``decimals``: its decimal fields, in the order of
+    #: ``_decimals``). For code that encodes a record without building it (see
+    #: :func:`unchecked`); levels are not covered.
+    texts_pass: ClassVar[Callable[[tuple[str, str], tuple[str, ...]], bool]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._check = _TextCheck(cls._decimals)
+        cls.texts_pass = cls._check.passes
 
     def __post_init__(self) -> None:
         self._check(self)
@@ -253,9 +262,9 @@ def unchecked(record_type: type[MarketRecord]) -> type[msgspec.Struct]:
     """A struct type that encodes exactly as ``record_type`` (the same fields in the same order,
     names, defaults and tag) but whose constructor checks nothing.
 
-    For hot paths that have checked the texts themselves (with :func:`valid_series` and the
-    contract's decimal pattern) and only need the record's JSON: building one costs a fraction
-    of building the record. Never decode into it; decoding is what the contract checks.
+    For hot paths that have checked the texts themselves (``texts_pass`` of the record type) and
+    only need the record's JSON: building one costs a fraction of building the record. Never
+    decode into it; decoding is what the contract checks.
     """
     config = record_type.__struct_config__
     fields = [

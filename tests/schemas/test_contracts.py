@@ -161,6 +161,30 @@ def test_an_unchecked_twin_checks_nothing() -> None:
         Trade(**fields)
 
 
+@pytest.mark.parametrize(
+    ("texts", "passes"),
+    [
+        (("binance", "BTCUSDT", "64000.10", "0.5"), True),
+        (("binance", "BTCUSDT", "64000.10", "0.5."), False),
+        (("binance", "BTCUSDT", "1\x1f2", "3"), False),
+        (("binance", "btcusdt", "64000.10", "0.5"), False),
+        (("Binance", "BTCUSDT", "64000.10", "0.5"), False),
+    ],
+)
+def test_texts_pass_as_the_record_would_check_them(texts: tuple[str, ...], passes: bool) -> None:
+    exchange, symbol, price, qty = texts
+    assert Trade.texts_pass((exchange, symbol), (price, qty)) is passes
+    built = _outcome(lambda: _trade(exchange=exchange, symbol=symbol, price=price, qty=qty))
+    assert isinstance(built, Trade) is passes
+
+
+def _outcome(build: Any) -> Any:
+    try:
+        return build()
+    except ValueError as exc:
+        return exc
+
+
 def test_valid_series_are_the_texts_a_record_accepts() -> None:
     assert market_module.valid_series("binance", "BTCUSDT")
     assert not market_module.valid_series("binance", "btcusdt")

@@ -84,8 +84,12 @@ async def test_the_next_n_frames_are_malformed(sim: Simulator) -> None:
             valid.append(json.loads(frame))
         except json.JSONDecodeError:
             valid.append(None)
-    assert valid[:3] == [None, None, None]
-    assert all(frame is not None for frame in valid[3:])
+    # A frame already on its way when the fault was set arrives intact; the next three are not.
+    malformed = [i for i, frame in enumerate(valid) if frame is None]
+    assert len(malformed) == 3
+    first = malformed[0]
+    assert malformed == [first, first + 1, first + 2]
+    assert first <= 2
 
 
 async def test_a_depth_gap_breaks_the_update_id_chain(

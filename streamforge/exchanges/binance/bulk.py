@@ -18,12 +18,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Any, TypeVar
 
 import msgspec
 
 from streamforge.exchanges.binance import EXCHANGE
-from streamforge.exchanges.binance.normalize import FrameError, _AggTradeRow, _KlineRow
+from streamforge.exchanges.binance.normalize import (
+    FrameError,
+    _AggTradeRow,
+    _KlineRow,
+    build_trade,
+)
 from streamforge.exchanges.binance.trade_json import UncheckedTrade
 from streamforge.schemas import Candle, Trade, encode_lines
 from streamforge.schemas.fields import DECIMAL_PATTERN
@@ -157,7 +162,7 @@ def encode_agg_trades_block(
             pass  # out of range for an int: the general path names the line
         else:
             if not any(row.first_trade_id > row.last_trade_id for row in rows):
-                return _format_trades(rows, symbol, receive_time, after_id)
+                return _encode_rows(rows, symbol, receive_time, after_id)
     trades = [
         trade
         for trade in decode_agg_trades_block(block, symbol, receive_time, name, first_line)
@@ -177,7 +182,7 @@ class _CanonicalTradeRow(msgspec.Struct, array_like=True):
     qty: str
     first_trade_id: int
     last_trade_id: int
-    time: int
+    trade_time: int
     buyer_is_maker: bool
     best_match: bool
 
@@ -189,31 +194,21 @@ _CANONICAL_TRADES = re.compile(
 _CANONICAL_TRADE_ROWS = msgspec.json.Decoder(list[_CanonicalTradeRow], strict=False)
 
 
-def _format_trades(
+def _encode_rows(
     rows: list[_CanonicalTradeRow], symbol: str, receive_time: int, after_id: int
 ) -> EncodedTrades | None:
     if after_id >= 0:
         rows = [row for row in rows if row.trade_id > after_id]
     if not rows:
         return None
-    lines = encode_lines(
-        UncheckedTrade(
-            exchange=EXCHANGE,
-            symbol=symbol,
-            trade_id=row.trade_id,
-            price=row.price,
-            qty=row.qty,
-            first_trade_id=row.first_trade_id,
-            last_trade_id=row.last_trade_id,
-            trade_time=(time := _millis(row.time)),
-            buyer_is_maker=row.buyer_is_maker,
-            event_time=time,
-            receive_time=receive_time,
-        )
-        for row in rows
-    )
+
+    def unchecked_trade(row: _CanonicalTradeRow) -> Any:
+        time = _millis(row.trade_time)  # a bulk row's trade time is its event time
+        return build_trade(UncheckedTrade, row, symbol, time, time, receive_time)
+
     last = rows[-1]
-    return EncodedTrades(lines, len(rows), last.trade_id, _millis(last.time))
+    lines = encode_lines(map(unchecked_trade, rows))
+    return EncodedTrades(lines, len(rows), last.trade_id, _millis(last.trade_time))
 
 
 def _as_json_rows(block: bytes) -> bytes:

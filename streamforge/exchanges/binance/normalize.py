@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import msgspec
 
@@ -29,7 +29,6 @@ from streamforge.schemas.fields import (
     ExchangeId,
     Level,
 )
-from streamforge.schemas.market import valid_series
 
 #: What a market-data stream frame normalizes to.
 StreamRecord = DepthDiff | BBO | Trade | Candle | Ticker
@@ -37,6 +36,7 @@ StreamRecord = DepthDiff | BBO | Trade | Candle | Ticker
 LiveRecord = DepthDiff | BBO | EncodedTrade | Candle | Ticker
 
 _Count = Annotated[int, msgspec.Meta(ge=0)]
+T = TypeVar("T")
 
 
 class FrameError(ValueError):
@@ -48,9 +48,6 @@ class UnsupportedStreamError(FrameError):
 
 
 _DECIMAL_TEXT = re.compile(DECIMAL_PATTERN)
-# Two decimal texts joined by a separator neither may contain, checked in one match.
-_SEP = "\x1f"
-_TWO_DECIMALS = re.compile(f"{DECIMAL_PATTERN}{_SEP}{DECIMAL_PATTERN}").fullmatch
 _SYMBOL_TEXT = re.compile(SYMBOL_PATTERN)
 
 
@@ -144,6 +141,42 @@ class _BookTicker(_Payload):
         )
 
 
+class AggTradeFields(Protocol):
+    """What an aggregate trade row holds, whatever it was decoded from."""
+
+    trade_id: int
+    price: str
+    qty: str
+    first_trade_id: int
+    last_trade_id: int
+    buyer_is_maker: bool
+
+
+def build_trade(
+    build: Callable[..., T],
+    row: AggTradeFields,
+    symbol: str,
+    trade_time: int,
+    event_time: int,
+    receive_time: int,
+) -> T:
+    """``build`` (:class:`Trade`, or its unchecked twin) called with the Trade fields of ``row``
+    and the rest."""
+    return build(
+        exchange=EXCHANGE,
+        symbol=symbol,
+        trade_id=row.trade_id,
+        price=row.price,
+        qty=row.qty,
+        first_trade_id=row.first_trade_id,
+        last_trade_id=row.last_trade_id,
+        trade_time=trade_time,
+        buyer_is_maker=row.buyer_is_maker,
+        event_time=event_time,
+        receive_time=receive_time,
+    )
+
+
 class _AggTradeFields(msgspec.Struct):
     """The fields of an aggregate trade, shared by REST rows, dump rows and stream payloads."""
 
@@ -163,19 +196,7 @@ class _AggTradeFields(msgspec.Struct):
             )
 
     def to_trade(self, symbol: str, event_time: int, receive_time: int) -> Trade:
-        return Trade(
-            exchange=EXCHANGE,
-            symbol=symbol,
-            trade_id=self.trade_id,
-            price=self.price,
-            qty=self.qty,
-            first_trade_id=self.first_trade_id,
-            last_trade_id=self.last_trade_id,
-            trade_time=self.trade_time,
-            buyer_is_maker=self.buyer_is_maker,
-            event_time=event_time,
-            receive_time=receive_time,
-        )
+        return build_trade(Trade, self, symbol, self.trade_time, event_time, receive_time)
 
 
 class _AggTradeRow(_AggTradeFields):
@@ -201,23 +222,10 @@ class _AggTrade(_AggTradeFields, _Payload):
 
     def to_live(self, receive_time: int) -> EncodedTrade:
         # The Trade's own checks, at once, then the Trade's JSON without building a Trade.
-        if (
-            not valid_series(EXCHANGE, self.symbol)
-            or _TWO_DECIMALS(self.price + _SEP + self.qty) is None
-        ):
+        if not Trade.texts_pass((EXCHANGE, self.symbol), (self.price, self.qty)):
             self.explain()
-        trade = UncheckedTrade(
-            exchange=EXCHANGE,
-            symbol=self.symbol,
-            trade_id=self.trade_id,
-            price=self.price,
-            qty=self.qty,
-            first_trade_id=self.first_trade_id,
-            last_trade_id=self.last_trade_id,
-            trade_time=self.trade_time,
-            buyer_is_maker=self.buyer_is_maker,
-            event_time=self.event_time,
-            receive_time=receive_time,
+        trade = build_trade(
+            UncheckedTrade, self, self.symbol, self.trade_time, self.event_time, receive_time
         )
         return EncodedTrade(self.symbol, self.trade_id, self.event_time, encode(trade))
 
