@@ -6,7 +6,6 @@ from streamforge.schemas.codec import (
     Decoder,
     RawCodec,
     encode,
-    encode_lines,
     error_field,
 )
 from streamforge.schemas.control import (
@@ -48,7 +47,6 @@ __all__ = [
     "Ticker",
     "Trade",
     "encode",
-    "encode_lines",
     "error_field",
     "new_id",
     "now_millis",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 import msgspec
@@ -34,15 +33,6 @@ def error_field(message: str) -> str:
 def encode(value: Any) -> bytes:
     """Encode a contract (or any msgspec-encodable value) as compact JSON bytes."""
     return _encoder.encode(value)
-
-
-def encode_lines(values: Iterable[Any]) -> bytes:
-    """Encode values as :func:`encode` does, one a line (each line ends in a newline)."""
-    buffer = bytearray()
-    for value in values:
-        _encoder.encode_into(value, buffer, -1)
-        buffer += b"\n"
-    return bytes(buffer)
 
 
 class Codec(Generic[T]):

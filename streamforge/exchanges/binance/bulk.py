@@ -30,7 +30,7 @@ from streamforge.exchanges.binance.normalize import (
     build_trade,
 )
 from streamforge.exchanges.binance.trade_json import UncheckedTrade
-from streamforge.schemas import Candle, Trade, encode_lines
+from streamforge.schemas import Candle, Trade, encode
 from streamforge.schemas.fields import DECIMAL_PATTERN
 from streamforge.schemas.market import valid_series
 
@@ -131,11 +131,10 @@ def decode_klines_block(
 
 
 class EncodedTrades(msgspec.Struct, frozen=True):
-    """Trades encoded one contract JSON document a line (as :func:`streamforge.schemas.encode`
-    encodes each), with the id and time (epoch ms) of the last."""
+    """Trades encoded (as :func:`streamforge.schemas.encode` encodes each), in order, with the
+    id and time (epoch ms) of the last."""
 
-    lines: bytes
-    count: int
+    values: list[bytes]
     last_id: int
     last_time: int
 
@@ -171,7 +170,7 @@ def encode_agg_trades_block(
     if not trades:
         return None
     last = trades[-1]
-    return EncodedTrades(encode_lines(trades), len(trades), last.trade_id, last.trade_time)
+    return EncodedTrades(list(map(encode, trades)), last.trade_id, last.trade_time)
 
 
 class _CanonicalTradeRow(msgspec.Struct, array_like=True):
@@ -207,8 +206,8 @@ def _encode_rows(
         return build_trade(UncheckedTrade, row, symbol, time, time, receive_time)
 
     last = rows[-1]
-    lines = encode_lines(map(unchecked_trade, rows))
-    return EncodedTrades(lines, len(rows), last.trade_id, _millis(last.trade_time))
+    values = list(map(encode, map(unchecked_trade, rows)))
+    return EncodedTrades(values, last.trade_id, _millis(last.trade_time))
 
 
 def _as_json_rows(block: bytes) -> bytes:

@@ -64,7 +64,7 @@ def decode_block(
     )
     if trades is None:
         return None
-    return encoder.lines(trades.lines, trades.count, Mark(trades.last_id, trades.last_time))
+    return encoder.values(trades.values, Mark(trades.last_id, trades.last_time))
 
 
 def _exit_with_parent() -> None:

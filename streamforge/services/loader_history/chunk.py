@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import msgspec
-
 from streamforge.bus.batches import BatchEncoder, EncodedBatch
+from streamforge.schemas import encode
 from streamforge.services.loader_history.written import Mark, Record, mark_of
-
-_encoder = msgspec.json.Encoder()
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +28,9 @@ class ChunkEncoder:
     key: bytes
     batches: BatchEncoder
 
-    def lines(self, lines: bytes, count: int, last: Mark) -> Chunk:
-        """The chunk of ``count`` records encoded one JSON document a line (as
-        :func:`streamforge.schemas.encode` encodes each), the last at ``last``."""
-        values = lines.split(b"\n", count)[:count]
-        return Chunk(self.batches.encode(self.key, values), count, last)
+    def values(self, values: list[bytes], last: Mark) -> Chunk:
+        """The chunk of records encoded as ``values``, in order, the last at ``last``."""
+        return Chunk(self.batches.encode(self.key, values), len(values), last)
 
     def records(self, records: Sequence[Record], after: Mark | None) -> Chunk | None:
         """The chunk of those of ``records`` (in order) positioned after ``after``; None if
@@ -44,5 +39,4 @@ class ChunkEncoder:
             records = [r for r in records if mark_of(r).position > after.position]
         if not records:
             return None
-        values = [_encoder.encode(record) for record in records]
-        return Chunk(self.batches.encode(self.key, values), len(records), mark_of(records[-1]))
+        return self.values(list(map(encode, records)), mark_of(records[-1]))
