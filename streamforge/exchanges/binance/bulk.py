@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TypeVar
 
 import msgspec
 
@@ -201,7 +201,7 @@ def _encode_rows(
     if not rows:
         return None
 
-    def unchecked_trade(row: _CanonicalTradeRow) -> Any:
+    def unchecked_trade(row: _CanonicalTradeRow) -> msgspec.Struct:
         time = _millis(row.trade_time)  # a bulk row's trade time is its event time
         return build_trade(UncheckedTrade, row, symbol, time, time, receive_time)
 
