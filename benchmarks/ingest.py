@@ -1,7 +1,9 @@
 """Ingest throughput: exchange simulator -> loader-ws -> Kafka, end to end, in one loader process.
 
-Usage: ``python benchmarks/ingest.py [--seconds 10] [--warm-up 5] [--partitions 6]``. Uses the
-cluster in ``STREAMFORGE_KAFKA_BOOTSTRAP`` if set, otherwise starts a local broker for the run.
+Usage: ``python benchmarks/ingest.py [--seconds 10] [--windows 1] [--warm-up 5]
+[--partitions 6]``. Uses the cluster in ``STREAMFORGE_KAFKA_BOOTSTRAP`` if set, otherwise starts
+a local broker for the run. ``--windows N`` measures N consecutive windows and prints each and
+their median: this machine's speed drifts, and one run's figure varies by 10-20 %.
 
 The simulator runs in its own process in benchmark mode (``python -m streamforge.cli.sim --bench``:
 pre-rendered aggTrade frames of one symbol, as fast as the client reads). This process runs the
@@ -108,9 +110,10 @@ def _process_cpu(pid: int) -> tuple[str, float]:
 
 
 async def loader_throughput(
-    settings: Settings, seconds: float, warm_up: float
-) -> tuple[float, float, int, int]:
-    """Run loader-ws; frames/s and records/s over the window, and the window (epoch ms)."""
+    settings: Settings, seconds: float, warm_up: float, windows: int
+) -> tuple[list[float], float, float, int, int]:
+    """Run loader-ws; frames/s in each of ``windows`` consecutive windows of ``seconds``, then
+    frames/s and records/s over them all, and their span (epoch ms)."""
     options = LoaderOptions(kinds=("aggTrade",), gap_free_trades=False)
     service = LoaderWsService(symbols=(SYMBOL,), options=options)
     host = ServiceHost(service, settings, "bench-ingest", handle_signals=False)
@@ -130,7 +133,11 @@ async def loader_throughput(
             now_millis(),
         )
         start = time.perf_counter()
-        await asyncio.sleep(seconds)
+        rates = []
+        for _ in range(windows):
+            window_frames, window_start = stats.frames, time.perf_counter()
+            await asyncio.sleep(seconds)
+            rates.append((stats.frames - window_frames) / (time.perf_counter() - window_start))
         elapsed = time.perf_counter() - start
         frames, published = stats.frames - frames, stats.published - published
         end_ms = now_millis()
@@ -139,7 +146,7 @@ async def loader_throughput(
     finally:
         host.request_stop()
         await running
-    return frames / elapsed, published / elapsed, start_ms, end_ms
+    return rates, frames / elapsed, published / elapsed, start_ms, end_ms
 
 
 async def lags(settings: Settings, start_ms: int, end_ms: int) -> list[int]:
@@ -207,6 +214,9 @@ def per_second(what: str, rate: float) -> str:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured window")
+    parser.add_argument(
+        "--windows", type=int, default=1, help="consecutive windows measured (their median too)"
+    )
     parser.add_argument("--warm-up", type=float, default=5.0, help="seconds before measuring")
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--stages", action="store_true", help="also measure stage by stage")
@@ -226,9 +236,13 @@ async def main() -> None:
             if args.stages:
                 for name, on_frames in (("frames read", _ignore), ("read + decoded", _decode)):
                     print(per_second(name, await stage_rate(sim.ws_url, on_frames, args.seconds)))
-            frames, published, start_ms, end_ms = await loader_throughput(
-                settings, args.seconds, args.warm_up
+            rates, frames, published, start_ms, end_ms = await loader_throughput(
+                settings, args.seconds, args.warm_up, args.windows
             )
+        if len(rates) > 1:
+            each = ", ".join(f"{rate:,.0f}" for rate in rates)
+            print(f"windows of {args.seconds:g} s:        {each} frames/s")
+            print(per_second("median window", statistics.median(rates)))
         print(per_second("frames received", frames))
         print(per_second("records published", published))
         found = sorted(await lags(settings, start_ms, end_ms))
