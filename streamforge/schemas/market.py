@@ -69,9 +69,7 @@ class _TextCheck:
         """Whether texts pass: ``series`` is (exchange, symbol), ``decimals`` the record's
         decimal fields in order."""
         try:
-            return (series in _valid_series or _new_series(series)) and self._match(
-                _SEP.join(decimals)
-            ) is not None
+            return _known_series(series) and self._match(_SEP.join(decimals)) is not None
         except TypeError:  # a value that is not a string
             return False
 
@@ -85,7 +83,11 @@ class _TextCheck:
 
 def valid_series(exchange: str, symbol: str) -> bool:
     """Whether ``exchange`` and ``symbol`` are texts that a market record accepts."""
-    series = (exchange, symbol)
+    return _known_series((exchange, symbol))
+
+
+def _known_series(series: tuple[str, str]) -> bool:
+    """Whether ``series`` (exchange, symbol) is valid: remembered, or checked now."""
     return series in _valid_series or _new_series(series)
 
 

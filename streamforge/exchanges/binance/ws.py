@@ -368,7 +368,7 @@ class StreamConnection:
                 return  # the next connect subscribes to the whole stream set
             await self._pacer.wait()
             if self._ws is not ws:
-                return
+                return  # replaced while pacing: the new connection subscribed to the whole set
             request_id, self._next_id = self._next_id, self._next_id + 1
             reply: asyncio.Future[_ControlReply] = asyncio.get_running_loop().create_future()
             self._pending[request_id] = reply
