@@ -35,7 +35,7 @@ from pathlib import Path
 import msgspec
 from bus import cluster  # the sibling benchmark's broker helper
 
-from streamforge import eventloop
+from streamforge import eventloop, gc_policy
 from streamforge.bus import (
     Batch,
     BusConsumer,
@@ -221,6 +221,7 @@ async def main() -> None:
     parser.add_argument("--partitions", type=int, default=6)
     parser.add_argument("--stages", action="store_true", help="also measure stage by stage")
     args = parser.parse_args()
+    gc_policy.tune_for_throughput()  # as ``streamforge run`` does for every service
     async with cluster() as bootstrap:
         env = {**os.environ, "STREAMFORGE_KAFKA_BOOTSTRAP": bootstrap}
         env["STREAMFORGE_TOPIC_PREFIX"] = f"bench-ingest-{uuid.uuid4().hex[:8]}."

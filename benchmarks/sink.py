@@ -33,6 +33,7 @@ from typing import Any
 from aiokafka.structs import TopicPartition
 
 from benchmarks.bus import cluster
+from streamforge import eventloop, gc_policy
 from streamforge.bus import (
     Batch,
     BusConsumer,
@@ -232,6 +233,7 @@ async def main() -> None:
     records = interleave(make_trades(args.trades, rng), make_candles(args.candles, rng))
     warm_up = records[: min(len(records), 100_000)]
     size = sum(len(encode(r)) for r in records[:10_000]) / min(len(records), 10_000)
+    gc_policy.tune_for_throughput()  # as ``streamforge run`` does for every service
     async with cluster() as bootstrap:
         with tempfile.TemporaryDirectory() as tmp:
             base = load_settings(
@@ -274,4 +276,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    eventloop.run(main())

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from streamforge import gc_policy
 from streamforge.cli.common import run_async, settings_from
 from streamforge.services import Service, ServiceHost
 from streamforge.services.logs import configure_logging
@@ -68,6 +69,7 @@ def service_command(
                 loading_interval=loading_interval,
                 tags=tags,
             )
+            gc_policy.tune_for_throughput()  # this process runs this one service
             ctx.exit(run_async(host.run()))
 
         command.__doc__ = help_text

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from itertools import chain
 from operator import attrgetter
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 import msgspec
 
@@ -29,51 +29,45 @@ from streamforge.schemas.fields import (
 
 _SEP = "\x1f"
 _LEVELS = re.compile(f"(?:{DECIMAL_PATTERN}(?:{_SEP}{DECIMAL_PATTERN})*)?").fullmatch
-
-
-#: Series (exchange, symbol) whose texts passed the check; a record of one of them only needs
-#: its decimals checked. Bounded: past the bound it starts over.
-_valid_series: dict[tuple[str, str], None] = {}
-_VALID_SERIES_BOUND = 65_536
-_series_of = attrgetter("exchange", "symbol")
 _series_match = re.compile(f"{EXCHANGE_PATTERN}{_SEP}{SYMBOL_PATTERN}").fullmatch
 
 
-def _values(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
-    """The attributes ``names`` of an object, as a tuple even for one name."""
-    if len(names) == 1:
-        (name,) = names
-        return lambda obj: (getattr(obj, name),)
-    return attrgetter(*names)
+class _FullMatch(Protocol):
+    """A compiled pattern's ``fullmatch``."""
+
+    def __call__(self, text: str, /) -> re.Match[str] | None: ...
+
+
+class _Texts(Protocol):
+    """The text fields of a record, in the order of :attr:`_TextCheck.fields`."""
+
+    def __call__(self, record: Any, /) -> tuple[str, ...]: ...
 
 
 class _TextCheck:
-    """Checks a record's text fields: exchange and symbol once per series (the valid ones are
-    remembered), the decimals with one regex match of their concatenation.
+    """Checks a record's text fields (exchange, symbol, then its decimals) with one regex match
+    of their concatenation.
 
-    The decimals are joined with a separator that none of them may contain and matched at once;
+    The texts are joined with a separator that none of them may contain and matched at once;
     only a failing record pays for finding the field to name.
     """
 
     def __init__(self, decimals: tuple[str, ...]) -> None:
         self.fields = ("exchange", "symbol", *decimals)
         self.patterns = (EXCHANGE_PATTERN, SYMBOL_PATTERN, *(DECIMAL_PATTERN for _ in decimals))
-        self._decimals = _values(decimals) if decimals else lambda record: ()
-        self._match = re.compile(_SEP.join(DECIMAL_PATTERN for _ in decimals)).fullmatch
+        #: The record's texts, in the order of :attr:`fields`.
+        self.texts: _Texts = attrgetter(*self.fields)
+        #: Matches the texts joined with the separator.
+        self.match: _FullMatch = re.compile(_SEP.join(self.patterns)).fullmatch
 
-    def __call__(self, record: Any) -> None:
-        if not self.passes(_series_of(record), self._decimals(record)):
-            self._explain(record)
-
-    def passes(self, series: tuple[str, str], decimals: tuple[str, ...]) -> bool:
-        """Whether texts pass: ``series`` is (exchange, symbol), ``decimals`` the record's
-        decimal fields in order."""
+    def passes(self, texts: tuple[str, ...]) -> bool:
+        """Whether ``texts`` (in the order of :attr:`fields`) pass."""
         try:
-            return _known_series(series) and self._match(_SEP.join(decimals)) is not None
+            return self.match(_SEP.join(texts)) is not None
         except TypeError:  # a value that is not a string
             return False
 
-    def _explain(self, record: Any) -> None:
+    def explain(self, record: Any) -> None:
         """Raise ``ValueError`` naming the first field of ``record`` that fails its pattern."""
         for name, pattern in zip(self.fields, self.patterns, strict=True):
             value = getattr(record, name)
@@ -83,22 +77,7 @@ class _TextCheck:
 
 def valid_series(exchange: str, symbol: str) -> bool:
     """Whether ``exchange`` and ``symbol`` are texts that a market record accepts."""
-    return _known_series((exchange, symbol))
-
-
-def _known_series(series: tuple[str, str]) -> bool:
-    """Whether ``series`` (exchange, symbol) is valid: remembered, or checked now."""
-    return series in _valid_series or _new_series(series)
-
-
-def _new_series(series: tuple[str, str]) -> bool:
-    """Whether ``series`` is valid; remember it if so."""
-    if _series_match(_SEP.join(series)) is None:
-        return False
-    if len(_valid_series) >= _VALID_SERIES_BOUND:
-        _valid_series.clear()
-    _valid_series[series] = None
-    return True
+    return _series_match(f"{exchange}{_SEP}{symbol}") is not None
 
 
 def _check_levels(name: str, levels: list[Level]) -> None:
@@ -122,19 +101,30 @@ class MarketRecord(
     #: Fields holding lists of ``[price, qty]`` levels.
     _levels: ClassVar[tuple[str, ...]] = ()
     _check: ClassVar[_TextCheck]
-    #: ``texts_pass((exchange, symbol), decimals)``: whether a record of this type with these
-    #: texts passes its text checks (``decimals``: its decimal fields, in the order of
-    #: ``_decimals``). For code that encodes a record without building it (see
-    #: :func:`unchecked`); levels are not covered.
-    texts_pass: ClassVar[Callable[[tuple[str, str], tuple[str, ...]], bool]]
+    # The check's two halves, as class attributes: building records is a hot path.
+    _texts: ClassVar[_Texts]
+    _texts_match: ClassVar[_FullMatch]
+    #: ``texts_pass(texts)``: whether a record of this type with these texts (exchange,
+    #: symbol, then its decimal fields in the order of ``_decimals``) passes its text checks.
+    #: For code that encodes a record without building it (see :func:`unchecked`); levels are
+    #: not covered.
+    texts_pass: ClassVar[Callable[[tuple[str, ...]], bool]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._check = _TextCheck(cls._decimals)
+        cls._texts = cls._check.texts
+        cls._texts_match = cls._check.match
         cls.texts_pass = cls._check.passes
 
     def __post_init__(self) -> None:
-        self._check(self)
+        # One frame, one join, one match: this runs for every record decoded.
+        try:
+            matched = self._texts_match(_SEP.join(self._texts(self)))
+        except TypeError:  # a value that is not a string (built in Python, not decoded)
+            matched = None
+        if matched is None:
+            self._check.explain(self)
         for name in self._levels:
             _check_levels(name, getattr(self, name))
 

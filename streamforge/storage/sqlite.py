@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
-from functools import cache
+from functools import cache, lru_cache
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
@@ -68,10 +68,10 @@ def _own_values(table: Table) -> Callable[[Any], tuple[Any, ...]]:
     return attrgetter(*_own_columns(table))
 
 
-@cache
+@lru_cache(maxsize=16)
 def _upsert_sql(table: Table, rows: int) -> str:
     """Upsert of ``rows`` rows (series id, then own columns); within a statement, the last of
-    equal keys wins."""
+    equal keys wins. Cached: full statements recur, and a batch's remainder often does."""
     columns = ("series", *_own_columns(table))
     key = ("series", *(c for c in table.key if c not in _SERIES))
     marks = ", ".join("?" for _ in columns)
@@ -201,15 +201,10 @@ class SqliteStore(Store):
     def _write(self, conn: sqlite3.Connection, table: Table, records: Sequence[Any]) -> None:
         width = len(_own_columns(table)) + 1
         params = self._params(table, records)
-        per = min(ROWS_PER_STATEMENT, self._max_params // width)
-        whole = (len(records) - len(records) % per) * width
-        if whole:
-            sql, step = _upsert_sql(table, per), per * width
-            for i in range(0, whole, step):
-                conn.execute(sql, params[i : i + step])
-        if whole < len(params):
-            rest = range(whole, len(params), width)
-            conn.executemany(_upsert_sql(table, 1), [params[i : i + width] for i in rest])
+        step = min(ROWS_PER_STATEMENT, self._max_params // width) * width
+        for i in range(0, len(params), step):
+            chunk = params[i : i + step]
+            conn.execute(_upsert_sql(table, len(chunk) // width), chunk)
 
     def _params(self, table: Table, records: Sequence[Any]) -> list[Any]:
         """The values to bind for ``records``, flat: each one's series id, then its own columns

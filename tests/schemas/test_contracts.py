@@ -173,7 +173,7 @@ def test_an_unchecked_twin_checks_nothing() -> None:
 )
 def test_texts_pass_as_the_record_would_check_them(texts: tuple[str, ...], passes: bool) -> None:
     exchange, symbol, price, qty = texts
-    assert Trade.texts_pass((exchange, symbol), (price, qty)) is passes
+    assert Trade.texts_pass(texts) is passes
     built = _outcome(lambda: _trade(exchange=exchange, symbol=symbol, price=price, qty=qty))
     assert isinstance(built, Trade) is passes
 
@@ -299,21 +299,11 @@ def test_market_record_key_and_natural_keys() -> None:
         ({"symbol": ["BTCUSDT"]}, "symbol"),
     ],
 )
-def test_texts_are_checked_whatever_was_checked_before(change: dict[str, Any], field: str) -> None:
-    _trade()  # its series is now known to be valid
+def test_a_separator_or_a_non_text_is_named_in_any_text_field(
+    change: dict[str, Any], field: str
+) -> None:
     with pytest.raises(ValueError, match=f"`{field}` must match"):
         _trade(**change)
-    with pytest.raises(ValueError, match=f"`{field}` must match"):
-        _trade(**change)  # an invalid series is never remembered
-
-
-def test_the_remembered_series_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(market_module, "_VALID_SERIES_BOUND", 3)
-    for symbol in ("AAA1", "AAA2", "AAA3", "AAA4"):
-        _trade(symbol=symbol)
-    assert len(market_module._valid_series) <= 3
-    with pytest.raises(ValueError, match="`symbol` must match"):
-        _trade(symbol="aaa1")
 
 
 class _OneDecimal(MarketRecord, frozen=True, tag="one-decimal"):

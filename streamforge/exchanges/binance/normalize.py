@@ -222,7 +222,7 @@ class _AggTrade(_AggTradeFields, _Payload):
 
     def to_live(self, receive_time: int) -> EncodedTrade:
         # The Trade's own checks, at once, then the Trade's JSON without building a Trade.
-        if not Trade.texts_pass((EXCHANGE, self.symbol), (self.price, self.qty)):
+        if not Trade.texts_pass((EXCHANGE, self.symbol, self.price, self.qty)):
             self.explain()
         trade = build_trade(
             UncheckedTrade, self, self.symbol, self.trade_time, self.event_time, receive_time
