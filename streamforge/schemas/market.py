@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from itertools import chain
 from operator import attrgetter
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal
 
 import msgspec
 
@@ -32,18 +32,6 @@ _LEVELS = re.compile(f"(?:{DECIMAL_PATTERN}(?:{_SEP}{DECIMAL_PATTERN})*)?").full
 _series_match = re.compile(f"{EXCHANGE_PATTERN}{_SEP}{SYMBOL_PATTERN}").fullmatch
 
 
-class _FullMatch(Protocol):
-    """A compiled pattern's ``fullmatch``."""
-
-    def __call__(self, text: str, /) -> re.Match[str] | None: ...
-
-
-class _Texts(Protocol):
-    """The text fields of a record, in the order of :attr:`_TextCheck.fields`."""
-
-    def __call__(self, record: Any, /) -> tuple[str, ...]: ...
-
-
 class _TextCheck:
     """Checks a record's text fields (exchange, symbol, then its decimals) with one regex match
     of their concatenation.
@@ -56,9 +44,11 @@ class _TextCheck:
         self.fields = ("exchange", "symbol", *decimals)
         self.patterns = (EXCHANGE_PATTERN, SYMBOL_PATTERN, *(DECIMAL_PATTERN for _ in decimals))
         #: The record's texts, in the order of :attr:`fields`.
-        self.texts: _Texts = attrgetter(*self.fields)
+        self.texts: Callable[[Any], tuple[str, ...]] = attrgetter(*self.fields)
         #: Matches the texts joined with the separator.
-        self.match: _FullMatch = re.compile(_SEP.join(self.patterns)).fullmatch
+        self.match: Callable[[str], re.Match[str] | None] = re.compile(
+            _SEP.join(self.patterns)
+        ).fullmatch
 
     def passes(self, texts: tuple[str, ...]) -> bool:
         """Whether ``texts`` (in the order of :attr:`fields`) pass."""
@@ -101,9 +91,6 @@ class MarketRecord(
     #: Fields holding lists of ``[price, qty]`` levels.
     _levels: ClassVar[tuple[str, ...]] = ()
     _check: ClassVar[_TextCheck]
-    # The check's two halves, as class attributes: building records is a hot path.
-    _texts: ClassVar[_Texts]
-    _texts_match: ClassVar[_FullMatch]
     #: ``texts_pass(texts)``: whether a record of this type with these texts (exchange,
     #: symbol, then its decimal fields in the order of ``_decimals``) passes its text checks.
     #: For code that encodes a record without building it (see :func:`unchecked`); levels are
@@ -113,18 +100,17 @@ class MarketRecord(
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._check = _TextCheck(cls._decimals)
-        cls._texts = cls._check.texts
-        cls._texts_match = cls._check.match
         cls.texts_pass = cls._check.passes
 
     def __post_init__(self) -> None:
         # One frame, one join, one match: this runs for every record decoded.
+        check = self._check
         try:
-            matched = self._texts_match(_SEP.join(self._texts(self)))
+            matched = check.match(_SEP.join(check.texts(self)))
         except TypeError:  # a value that is not a string (built in Python, not decoded)
             matched = None
         if matched is None:
-            self._check.explain(self)
+            check.explain(self)
         for name in self._levels:
             _check_levels(name, getattr(self, name))
 
