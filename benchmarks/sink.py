@@ -6,14 +6,15 @@ Run from the repository root as ``python -m benchmarks.sink [--trades 500000] [-
 
 A workflow data topic is filled with aggregate trades and 1m candles of a few symbols (random
 walks of realistic prices and sizes), then the store-connector's pipeline (the
-:class:`~streamforge.services.store_connector.Sink` of the service, in this process) reads it into
-a new SQLite file until its committed offsets reach the topic's end. A short warm-up run on a
+:class:`~streamforge.services.store_connector.Sink` of the service, in this process, and the
+store writer process it starts) reads it into a new SQLite file until its committed offsets
+reach the topic's end. A short warm-up run on a
 topic of its own comes first (the broker's JIT, imports, the file system cache).
 
-Printed: records/s from the first record read to the last commit, the CPU this process used per
-record, the share of the wall time the store spent writing, pauses for backpressure; then, as a
-breakdown, the same records read and decoded only (no store), and written only (records already in
-memory, same batches, no Kafka).
+Printed: records/s from the first record read to the last commit, the CPU that this process and
+the store writer process used per record, the share of the wall time the store spent writing,
+pauses for backpressure; then, as a breakdown, the same records read and decoded only (no
+store), and written only (records already in memory, same batches, no Kafka, in this process).
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import math
 import os
 import random
 import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -148,11 +151,29 @@ async def fill(
         return producer.produced_offsets
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU seconds process ``pid`` has used (Linux ``/proc``), or NaN where that is unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return math.nan
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclasses.dataclass
+class Run:
+    """What a sink run took, from the first record read to the last commit."""
+
+    sink: Sink
+    seconds: float
+    cpu: float  # this process
+    writer_cpu: float  # the store writer process
+
+
 async def sink_run(
     settings: Settings, queue_id: str, ends: dict[TopicPartition, int], options: SinkOptions
-) -> tuple[Sink, float, float]:
-    """Run the sink over the topic until its end is committed; (sink, wall s, CPU s) from the
-    first record read."""
+) -> Run:
+    """Run the sink over the topic until its end is committed."""
     topic = settings.topic(workflow_data_topic(queue_id).name)
     async with BusProducer(settings) as producer:
         sink = Sink(
@@ -160,17 +181,19 @@ async def sink_run(
             [topic],
             f"bench-{queue_id}-{uuid.uuid4().hex[:6]}",
             producer,
-            lambda: open_store(settings.store_url),
+            partial(open_store, settings.store_url),
             options=options,
         )
         async with sink, sink.running() as running:
-            start = cpu = 0.0
+            start = cpu = writer_cpu = 0.0
             while not sink.reached(ends) and not running.done():  # done: it failed, and
                 if not start and (sink.held or sink.committed):  # leaving raises its error
                     start, cpu = time.perf_counter(), time.process_time()
+                    writer_cpu = cpu_seconds(sink.writer.pid)
                 await asyncio.sleep(0.002)
+            writer_cpu = cpu_seconds(sink.writer.pid) - writer_cpu
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
-    return sink, elapsed, cpu
+    return Run(sink, elapsed, cpu, writer_cpu)
 
 
 async def read_only(settings: Settings, queue_id: str, n: int, options: SinkOptions) -> float:
@@ -253,12 +276,13 @@ async def main() -> None:
                 f"of {size:.0f} bytes, {len(ends)} partitions, batches of {options.batch_size:,} "
                 f"or {options.batch_wait_ms} ms, compression {settings.kafka.compression}"
             )
-            sink, elapsed, cpu = await sink_run(settings, "sink", ends, options)
-            stats = sink.stats
+            run = await sink_run(settings, "sink", ends, options)
+            stats, elapsed = run.sink.stats, run.seconds
+            per_record = 1e6 / stats.records_written
             print(
                 f"Kafka -> SQLite, committed: {stats.records_written / elapsed:>10,.0f} records/s"
-                f"  ({elapsed:.2f} s, {cpu / stats.records_written * 1e6:.1f} CPU us a record in "
-                f"this process)"
+                f"  ({elapsed:.2f} s; CPU us a record: {run.cpu * per_record:.1f} in this "
+                f"process, {run.writer_cpu * per_record:.1f} in the store writer process)"
             )
             print(
                 f"  store writing {stats.write_seconds / elapsed:.0%} of the time, "

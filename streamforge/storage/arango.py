@@ -37,11 +37,10 @@ from arango.exceptions import ArangoError, ArangoServerError
 from arango.http import DefaultHTTPClient
 
 from streamforge.config.secrets import redact
-from streamforge.schemas import Candle, Trade
 from streamforge.storage.base import Store, StoreError, queue_id_of
 from streamforge.storage.frames import to_frame
 from streamforge.storage.graphs import EdgeSet, GraphData, ModelRecord, VertexSet, is_key
-from streamforge.storage.tables import CANDLES, TRADES, Selection, Table, split
+from streamforge.storage.tables import TABLES, Rows, Selection, Table
 
 DEFAULT_PORT = 8529
 DEFAULT_DATABASE = "streamforge"
@@ -60,9 +59,10 @@ _INSERT = 'FOR d IN @docs INSERT d INTO @@collection OPTIONS { overwriteMode: "r
 _AQL_OPERATORS = {"=": "==", ">=": ">=", "<": "<"}
 
 
-def document_key(record: Trade | Candle) -> str:
-    """The ``_key`` of a record: its natural id with ``|`` replaced by ``:``."""
-    return record.natural_key.replace("|", KEY_SEPARATOR)
+def document_key(table: Table, row: Sequence[Any]) -> str:
+    """The ``_key`` of a record, given as a row of ``table``: its natural id with ``|``
+    replaced by ``:``."""
+    return KEY_SEPARATOR.join(str(row[i]) for i in table.key_positions)
 
 
 def natural_key(key: str) -> str:
@@ -163,10 +163,10 @@ def _where(selection: Selection) -> tuple[str, dict[str, Any]]:
     return clause, {f"v{i}": value for i, (_, _, value) in enumerate(conditions)}
 
 
-def _documents(table: Table, records: Sequence[Trade | Candle]) -> list[dict[str, Any]]:
-    """Documents of ``records``; of equal keys the last one, as one INSERT may not hold both."""
-    columns, row = table.columns, table.row
-    docs = {document_key(r): dict(zip(columns, row(r), strict=True)) for r in records}
+def _documents(table: Table, rows: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
+    """Documents of ``rows``; of equal keys the last one, as one INSERT may not hold both."""
+    columns = table.columns
+    docs = {document_key(table, row): dict(zip(columns, row, strict=True)) for row in rows}
     return [{"_key": key, **doc} for key, doc in docs.items()]
 
 
@@ -221,13 +221,8 @@ class ArangoStore(Store):
             raise
         return cls(client, db, display)
 
-    def upsert(self, records: Sequence[Trade | Candle]) -> int:
-        trades, candles = split(records)
-        batches = [
-            (table, _documents(table, batch))
-            for table, batch in ((TRADES, trades), (CANDLES, candles))
-            if batch
-        ]
+    def upsert_rows(self, rows: Rows) -> int:
+        batches = [(TABLES[kind], _documents(TABLES[kind], batch)) for kind, batch in rows.items()]
         if not batches:
             return 0
         with _errors(self.url):
@@ -239,7 +234,7 @@ class ArangoStore(Store):
                 txn.abort_transaction()
                 raise
             txn.commit_transaction()
-        return len(trades) + len(candles)
+        return sum(map(len, rows.values()))
 
     def _count(self, selection: Selection) -> int:
         where, bind = _where(selection)

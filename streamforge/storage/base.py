@@ -11,7 +11,15 @@ import pandas as pd
 
 from streamforge.schemas import Candle, Trade
 from streamforge.storage.graphs import GraphData, ModelRecord, check_key
-from streamforge.storage.tables import CANDLES, TABLES, TRADES, RecordKind, Selection
+from streamforge.storage.tables import (
+    CANDLES,
+    TABLES,
+    TRADES,
+    RecordKind,
+    Rows,
+    Selection,
+    rows_of,
+)
 
 
 class StoreError(RuntimeError):
@@ -30,13 +38,23 @@ class Store(ABC):
     #: The store's URL for display, its password masked.
     url: str
 
-    @abstractmethod
     def upsert(self, records: Sequence[Trade | Candle]) -> int:
         """Write ``records`` in one transaction; the number written.
 
         A record overwrites the stored one with the same natural id (``exchange|symbol|trade_id``
         or ``exchange|symbol|interval|open_time``), so re-delivery never duplicates. A record of
         any other type raises ``TypeError`` naming it, and nothing is written.
+        """
+        return self.upsert_rows(rows_of(records))
+
+    @abstractmethod
+    def upsert_rows(self, rows: Rows) -> int:
+        """Write the rows of records (see :data:`~streamforge.storage.tables.Rows`) in one
+        transaction, as :meth:`upsert` writes records; of equal natural ids the last row wins.
+        The number written.
+
+        For writers that get records as rows (a writer process), not for input from outside:
+        the rows are not checked against the record contracts.
         """
 
     def count(

@@ -14,23 +14,22 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
 from functools import cache, lru_cache
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
 
-from streamforge.schemas import Candle, Trade
 from streamforge.storage.base import Store, StoreError, queue_id_of
 from streamforge.storage.frames import to_frame
 from streamforge.storage.graphs import EdgeSet, GraphData, ModelRecord, VertexSet
 from streamforge.storage.migrations import migrate
-from streamforge.storage.tables import CANDLES, TRADES, Selection, Table, split
+from streamforge.storage.tables import TABLES, TRADES, Rows, Selection, Table
 
 BUSY_TIMEOUT_S = 30.0
 #: Records per multi-row upsert statement: it binds far faster than one statement per record.
@@ -53,7 +52,6 @@ def sqlite_path(url: str) -> Path:
 
 #: The columns of a :class:`Table` that name its series, stored once in the ``series`` table.
 _SERIES = ("exchange", "symbol")
-_series_of = attrgetter(*_SERIES)
 
 
 @cache
@@ -61,11 +59,6 @@ def _own_columns(table: Table) -> tuple[str, ...]:
     """The columns of ``table`` after its series, stored in every row after the series id."""
     assert table.columns[: len(_SERIES)] == _SERIES
     return table.columns[len(_SERIES) :]
-
-
-@cache
-def _own_values(table: Table) -> Callable[[Any], tuple[Any, ...]]:
-    return attrgetter(*_own_columns(table))
 
 
 @lru_cache(maxsize=16)
@@ -187,34 +180,33 @@ class SqliteStore(Store):
         with self._lock, self._errors():
             return self._conn.execute(sql, params).fetchall()
 
-    def upsert(self, records: Sequence[Trade | Candle]) -> int:
-        trades, candles = split(records)
+    def upsert_rows(self, rows: Rows) -> int:
         try:
             with self._transaction() as conn:
-                for table, batch in ((TRADES, trades), (CANDLES, candles)):
-                    self._write(conn, table, batch)
+                for kind, batch in rows.items():
+                    self._write(conn, TABLES[kind], batch)
         except BaseException:
             self._series_ids.clear()  # it may hold ids of series that were rolled back
             raise
-        return len(trades) + len(candles)
+        return sum(map(len, rows.values()))
 
-    def _write(self, conn: sqlite3.Connection, table: Table, records: Sequence[Any]) -> None:
+    def _write(self, conn: sqlite3.Connection, table: Table, rows: Sequence[Sequence[Any]]) -> None:
         width = len(_own_columns(table)) + 1
-        params = self._params(table, records)
+        params = self._params(rows)
         step = min(ROWS_PER_STATEMENT, self._max_params // width) * width
         for i in range(0, len(params), step):
             chunk = params[i : i + step]
             conn.execute(_upsert_sql(table, len(chunk) // width), chunk)
 
-    def _params(self, table: Table, records: Sequence[Any]) -> list[Any]:
-        """The values to bind for ``records``, flat: each one's series id, then its own columns
+    def _params(self, rows: Sequence[Sequence[Any]]) -> list[Any]:
+        """The values to bind for ``rows``, flat: each one's series id, then its own columns
         (a loop over flat appends builds them twice as fast as one tuple a row)."""
-        ids, own = self._series_ids, _own_values(table)
+        ids = self._series_ids
         params: list[Any] = []
         append, extend = params.append, params.extend
-        for record in records:
-            append(ids[_series_of(record)])
-            extend(own(record))
+        for row in rows:
+            append(ids[row[0], row[1]])
+            extend(row[2:])
         return params
 
     def _count(self, selection: Selection) -> int:

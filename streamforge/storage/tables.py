@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property
@@ -53,6 +53,11 @@ class Table:
         """A record's column values, in :attr:`columns` order."""
         return attrgetter(*self.columns)
 
+    @cached_property
+    def key_positions(self) -> tuple[int, ...]:
+        """Where the :attr:`key` columns are in a row."""
+        return tuple(self.columns.index(column) for column in self.key)
+
     def dtypes(self, exact: bool) -> dict[str, str]:
         """pandas dtypes of the columns: decimals as ``float64``, or as text when ``exact``."""
         info = msgspec.inspect.type_info(self.record_type)
@@ -97,6 +102,22 @@ def split(records: Iterable[object]) -> tuple[list[Trade], list[Candle]]:
                 f"a store keeps Trade and Candle records, not {type(record).__name__}"
             ) from None
     return trades, candles
+
+
+#: Rows of market records by kind, each row the values of its table's :attr:`Table.columns`
+#: in order: the form in which records travel to a store's writer (tuples or lists).
+Rows = Mapping[RecordKind, Sequence[Sequence[Any]]]
+
+
+def rows_of(records: Iterable[object]) -> dict[RecordKind, list[tuple[Any, ...]]]:
+    """The rows of ``records`` by kind (kinds without records left out), each kind in the order
+    of ``records``; any type other than Trade and Candle raises ``TypeError`` naming it."""
+    trades, candles = split(records)
+    return {
+        table.kind: list(map(table.row, batch))
+        for table, batch in ((TRADES, trades), (CANDLES, candles))
+        if batch
+    }
 
 
 @dataclass(frozen=True)

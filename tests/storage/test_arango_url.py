@@ -10,6 +10,7 @@ import pytest
 
 from streamforge.storage import StoreError, open_store
 from streamforge.storage.arango import ArangoTarget, document_key, natural_key, set_collection
+from streamforge.storage.tables import CANDLES, TRADES
 from tests.storage.records import candle, trade
 
 
@@ -65,9 +66,10 @@ def test_malformed_urls_are_refused_without_the_url_itself(url: str, error: str)
 
 
 def test_keys_swap_the_bar_for_a_colon_and_back() -> None:
-    assert document_key(trade(42)) == "binance:BTCUSDT:42"
-    assert document_key(candle(0)) == "binance:BTCUSDT:1m:1700000000000"
-    assert natural_key(document_key(candle(0))) == candle(0).natural_key
+    assert document_key(TRADES, TRADES.row(trade(42))) == "binance:BTCUSDT:42"
+    candle_key = document_key(CANDLES, CANDLES.row(candle(0)))
+    assert candle_key == "binance:BTCUSDT:1m:1700000000000"
+    assert natural_key(candle_key) == candle(0).natural_key
     assert set_collection("btc_1m", "candle") == "btc_1m-candle"
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import msgspec
 import pandas as pd
 import pytest
 
@@ -17,6 +19,7 @@ from streamforge.storage import (
     VertexSet,
     open_store,
 )
+from streamforge.storage.tables import rows_of
 from tests.storage.records import MINUTE, T0, candle, trade
 
 TRADE_COLUMNS = ["time", "exchange", "symbol", *Trade.__struct_fields__[:-3]]
@@ -64,6 +67,32 @@ def test_large_batches_keep_every_record(store: Store) -> None:
     assert store.upsert(records) == 1_234
     assert store.count(RecordKind.TRADES, "BTCUSDT") == 1_234
     assert store.trades("BTCUSDT")["trade_id"].tolist() == list(range(1_234))
+
+
+def test_rows_as_a_writer_process_receives_them_are_stored_like_the_records(
+    store: Store,
+) -> None:
+    def records(symbol: str) -> list[Trade | Candle]:
+        return [trade(1, symbol=symbol), trade(2, symbol=symbol), candle(0, symbol=symbol)]
+
+    # The rows of ETHUSDT's records after a trip through MessagePack: lists, not tuples.
+    rows = msgspec.msgpack.decode(
+        msgspec.msgpack.encode(rows_of(records("ETHUSDT"))),
+        type=dict[RecordKind, list[list[Any]]],
+    )
+
+    assert store.upsert_rows(rows) == 3
+    store.upsert(records("BTCUSDT"))
+
+    for read in (
+        lambda symbol: store.trades(symbol, exact=True),
+        lambda symbol: store.candles(symbol, "1m", exact=True),
+    ):
+        from_rows, from_records = read("ETHUSDT"), read("BTCUSDT")
+        assert len(from_rows) > 0
+        pd.testing.assert_frame_equal(
+            from_rows.drop(columns="symbol"), from_records.drop(columns="symbol")
+        )
 
 
 def test_decimals_are_exact_text_or_floats(store: Store) -> None:

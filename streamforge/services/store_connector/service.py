@@ -19,6 +19,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any, ClassVar
 
 from aiokafka.structs import TopicPartition
@@ -86,7 +87,7 @@ class StoreConnector(Service):
             [settings.topic(name) for name in names],
             self.group_id(ctx.queue_id),
             ctx.producer,
-            lambda: self.open_store(settings),
+            partial(self.open_store, settings),
             options=self.options,
             symbols=self.symbols or None,
         )

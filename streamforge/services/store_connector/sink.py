@@ -1,7 +1,7 @@
 """The sink: market records from Kafka into the store, committed only once they are written.
 
 Reading and writing overlap: the event loop polls, decodes and batches while the store writes
-the previous batch in its own thread (:class:`~.writer.StoreWriter`). Batches are written and
+earlier batches in a process of its own (:class:`~.writer.StoreWriter`). Batches are written and
 committed one after the other, in the order they were read, so a commit never covers a record
 that is not in the store; after a crash the group resumes from the last commit and the
 idempotent upserts make re-delivered records harmless.
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -42,11 +42,8 @@ _market_codec: Codec[AnyMarketRecord] = Codec(AnyMarketRecord, "market record")
 
 #: How long a paused sink waits for the store before polling, to keep its group membership.
 _PAUSED_POLL_S = 0.5
-#: sqlite3 lets go of the GIL while SQLite runs each upsert statement and must take it back for
-#: the next one; at Python's default 5 ms switch interval the writer thread waits that long behind
-#: the event loop's decoding. 0.5 ms gave 12% more records/s in ``benchmarks/sink.py``; 0.1 ms
-#: cost about 3 CPU us more a record.
-_SWITCH_INTERVAL_S = 0.0005
+#: Batches handed to the writer and not yet committed: one being written, the next one waiting.
+_IN_FLIGHT = 2
 
 
 @dataclass
@@ -90,7 +87,8 @@ class Sink(AsyncLifecycle):
     """Consumes ``topics`` (full names) in group ``group_id`` into the store that
     ``open_store`` opens; use as ``async with``, then :meth:`run` or :meth:`running`.
 
-    Invalid records go to ``<topic>.dlq`` through ``producer``.
+    Invalid records go to ``<topic>.dlq`` through ``producer``. ``open_store`` runs in the
+    writer process, so it must pickle (see :class:`~.writer.StoreWriter`).
     """
 
     def __init__(
@@ -153,8 +151,6 @@ class Sink(AsyncLifecycle):
         Raises what the store raised; what was read and not committed is read again later.
         """
         writing = asyncio.create_task(self._write_loop(), name="store-connector-writer")
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(switch_interval, _SWITCH_INTERVAL_S))
         try:
             while not stop.is_set() and not writing.done():
                 if self._due():
@@ -168,7 +164,6 @@ class Sink(AsyncLifecycle):
             self._queue.put_nowait(None)
             await writing
         finally:
-            sys.setswitchinterval(switch_interval)
             if not writing.done():
                 writing.cancel()
                 await asyncio.wait({writing})
@@ -255,16 +250,53 @@ class Sink(AsyncLifecycle):
             await self.consumer.poll(self._collect)
 
     async def _write_loop(self) -> None:
+        """Hands batches to the writer as they come, at most :data:`_IN_FLIGHT` at once, and
+        commits each, in order, once it is written."""
+        in_flight: deque[tuple[_Chunk, asyncio.Future[float]]] = deque()
+        getting: asyncio.Future[_Chunk | None] | None = None
+        ending = False
         try:
-            while (chunk := await self._queue.get()) is not None:
-                seconds = await self.writer.upsert(chunk.records()) if len(chunk) else 0.0
-                self.committed.update(await self.consumer.commit(chunk.offsets))
-                self._count(chunk, seconds)
-                self.held -= len(chunk)
-                HELD.set(self.held)
-                self._room.set()
+            while in_flight or not ending:
+                if getting is None and not ending and len(in_flight) < _IN_FLIGHT:
+                    getting = asyncio.ensure_future(self._queue.get())
+                oldest = in_flight[0][1] if in_flight else None
+                await asyncio.wait(
+                    [f for f in (getting, oldest) if f is not None],
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if getting is not None and getting.done():
+                    chunk = getting.result()
+                    getting = None
+                    if chunk is None:
+                        ending = True
+                    else:
+                        in_flight.append((chunk, self._submit(chunk)))
+                if in_flight and in_flight[0][1].done():
+                    chunk, written = in_flight.popleft()
+                    await self._commit(chunk, written.result())
         finally:
+            if getting is not None:
+                getting.cancel()
+            for _, written in in_flight:  # left by an error: theirs is not the one to report
+                if written.done() and not written.cancelled():
+                    written.exception()
+                else:
+                    written.cancel()
             self._room.set()  # a paused reader wakes up to see the writer gone
+
+    def _submit(self, chunk: _Chunk) -> asyncio.Future[float]:
+        if len(chunk):
+            return self.writer.submit(chunk.records())
+        nothing: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        nothing.set_result(0.0)
+        return nothing
+
+    async def _commit(self, chunk: _Chunk, seconds: float) -> None:
+        self.committed.update(await self.consumer.commit(chunk.offsets))
+        self._count(chunk, seconds)
+        self.held -= len(chunk)
+        HELD.set(self.held)
+        self._room.set()
 
     def _count(self, chunk: _Chunk, seconds: float) -> None:
         if not len(chunk):

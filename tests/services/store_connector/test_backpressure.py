@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -12,9 +12,9 @@ from aiokafka.errors import IllegalStateError
 
 from streamforge.bus import BusProducer, ensure_topics, platform_topics
 from streamforge.config import Settings
-from streamforge.schemas import Candle, Trade
 from streamforge.services.store_connector import Sink, SinkOptions
 from streamforge.storage.sqlite import SqliteStore
+from streamforge.storage.tables import Rows
 from tests.services.store_connector.helpers import (
     ensure_data_topic,
     eventually,
@@ -34,9 +34,9 @@ WRITE_DELAY_S = 0.1
 class SlowStore(SqliteStore):
     """A real SQLite store whose writes are slowed down by :data:`WRITE_DELAY_S`."""
 
-    def upsert(self, records: Sequence[Trade | Candle]) -> int:
+    def upsert_rows(self, rows: Rows) -> int:
         time.sleep(WRITE_DELAY_S)
-        return super().upsert(records)
+        return super().upsert_rows(rows)
 
 
 async def test_a_slow_store_pauses_consumption_and_holds_at_most_the_bound(
@@ -69,7 +69,7 @@ async def test_a_slow_store_pauses_consumption_and_holds_at_most_the_bound(
             [topic],
             "store-connector.q-slow",
             producer,
-            lambda: SlowStore(tmp_path / "store.db"),
+            partial(SlowStore, tmp_path / "store.db"),
             options=options,
         )
         start = time.monotonic()
