@@ -87,7 +87,8 @@ class StoreWriter(AsyncLifecycle):
                 raise TypeError(
                     f"open_store must pickle to run in the store writer process: {exc}"
                 ) from exc
-            theirs.close()
+            finally:
+                theirs.close()  # the child's end: the child has its own copy
             try:
                 answer = await loop.run_in_executor(self._sender, ours.recv)
             except (EOFError, OSError):
