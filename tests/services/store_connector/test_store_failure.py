@@ -4,6 +4,7 @@ committed, and the next run stores every record exactly once."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from aiokafka.structs import TopicPartition
 from streamforge.bus import BusProducer, ensure_topics, platform_topics
 from streamforge.config import Settings
 from streamforge.services.store_connector import Sink, SinkOptions
-from streamforge.storage import RecordKind, StoreError, open_store
+from streamforge.storage import RecordKind, Store, StoreError, open_store
 from streamforge.storage.sqlite import SqliteStore
 from streamforge.storage.tables import Rows
 from tests.services.store_connector.helpers import (
@@ -65,14 +66,11 @@ async def test_a_failing_store_stops_the_sink_and_the_next_run_stores_the_rest(
     ends = await publish(settings, topic, records)
 
     async with BusProducer(settings) as producer:
-        failing = Sink(
-            settings,
-            [topic],
-            GROUP,
-            producer,
-            partial(FailsAfterOneWrite, tmp_path / "store.db"),
-            options=OPTIONS,
-        )
+
+        def sink(open_store: Callable[[], Store]) -> Sink:
+            return Sink(settings, [topic], GROUP, producer, open_store, options=OPTIONS)
+
+        failing = sink(partial(FailsAfterOneWrite, tmp_path / "store.db"))
         with pytest.raises(StoreError, match="injected"):
             await asyncio.wait_for(run_until_done(failing, ends), 60)
 
@@ -80,14 +78,7 @@ async def test_a_failing_store_stops_the_sink_and_the_next_run_stores_the_rest(
         assert 0 < written < len(records)
         assert sum(failing.committed.values()) == written  # committed exactly what it wrote
 
-        survivor = Sink(
-            settings,
-            [topic],
-            GROUP,
-            producer,
-            partial(open_store, settings.store_url),
-            options=OPTIONS,
-        )
+        survivor = sink(partial(open_store, settings.store_url))
         await asyncio.wait_for(run_until_done(survivor, ends), 60)
 
     assert survivor.stats.records_written == len(records) - written
