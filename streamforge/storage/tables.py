@@ -112,7 +112,13 @@ Rows = Mapping[RecordKind, Sequence[Sequence[Any]]]
 def rows_of(records: Iterable[object]) -> dict[RecordKind, list[tuple[Any, ...]]]:
     """The rows of ``records`` by kind (kinds without records left out), each kind in the order
     of ``records``; any type other than Trade and Candle raises ``TypeError`` naming it."""
-    trades, candles = split(records)
+    return rows_by_kind(*split(records))
+
+
+def rows_by_kind(
+    trades: Sequence[Trade], candles: Sequence[Candle]
+) -> dict[RecordKind, list[tuple[Any, ...]]]:
+    """The rows of ``trades`` and ``candles`` by kind (kinds without records left out)."""
     return {
         table.kind: list(map(table.row, batch))
         for table, batch in ((TRADES, trades), (CANDLES, candles))

@@ -78,10 +78,6 @@ class _Chunk:
     def __len__(self) -> int:
         return len(self.trades) + len(self.candles)
 
-    def records(self) -> list[Trade | Candle]:
-        """Every record to write (each kind in the order read, so the last version wins)."""
-        return [*self.trades, *self.candles]
-
 
 class Sink(AsyncLifecycle):
     """Consumes ``topics`` (full names) in group ``group_id`` into the store that
@@ -286,7 +282,7 @@ class Sink(AsyncLifecycle):
 
     def _submit(self, chunk: _Chunk) -> asyncio.Future[float]:
         if len(chunk):
-            return self.writer.submit(chunk.records())
+            return self.writer.submit(chunk.trades, chunk.candles)
         nothing: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         nothing.set_result(0.0)
         return nothing

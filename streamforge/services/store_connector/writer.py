@@ -35,7 +35,7 @@ from streamforge import gc_policy
 from streamforge.lifecycle import AsyncLifecycle
 from streamforge.schemas import Candle, Trade
 from streamforge.storage import RecordKind, Store, StoreError
-from streamforge.storage.tables import rows_of
+from streamforge.storage.tables import rows_by_kind
 
 #: How long :meth:`StoreWriter.stop` waits for the process to close the store and exit.
 STOP_TIMEOUT_S = 30.0
@@ -89,17 +89,19 @@ class StoreWriter(AsyncLifecycle):
                 ) from exc
             finally:
                 theirs.close()  # the child's end: the child has its own copy
-            try:
-                answer = await loop.run_in_executor(self._sender, ours.recv)
-            except (EOFError, OSError):
-                raise self._died() from None
+            answer = await loop.run_in_executor(self._sender, _answer, ours, process)
+            if answer is None:
+                raise self._died()
             if answer != _READY:
                 raise _raised(answer)
         except BaseException:
             await self.stop()
             raise
         threading.Thread(
-            target=self._receive, args=(loop, ours), name="store-writer-answers", daemon=True
+            target=self._receive,
+            args=(loop, ours, process),
+            name="store-writer-answers",
+            daemon=True,
         ).start()
 
     async def stop(self) -> None:
@@ -114,30 +116,30 @@ class StoreWriter(AsyncLifecycle):
         finally:
             sender.shutdown(wait=False)
 
-    def submit(self, records: Sequence[Trade | Candle]) -> asyncio.Future[float]:
-        """Hand ``records`` (not empty) to the process, which writes them in one transaction;
-        the future gives the seconds the write took, or raises what the store raised
-        (:class:`StoreError` if the process died)."""
+    def submit(
+        self, trades: Sequence[Trade], candles: Sequence[Candle] = ()
+    ) -> asyncio.Future[float]:
+        """Hand ``trades`` and ``candles`` (not both empty) to the process, which writes them in
+        one transaction; the future gives the seconds the write took, or raises what the store
+        raised (:class:`StoreError` if the process died)."""
         if self._sender is None or self._conn is None:
             raise RuntimeError("the store writer is not started")
-        if not records:
+        if not trades and not candles:
             raise ValueError("nothing to write")
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self._waiting.append(future)
         # A send to a process that died fails, and so does the answers' thread's next read,
         # which fails every future waiting.
-        self._sender.submit(_send, self._conn, records)
+        self._sender.submit(_send, self._conn, trades, candles)
         return future
 
-    def _receive(self, loop: asyncio.AbstractEventLoop, conn: Connection) -> None:
+    def _receive(
+        self, loop: asyncio.AbstractEventLoop, conn: Connection, process: BaseProcess
+    ) -> None:
         """The answers' thread: resolves the waiting futures in order until the pipe closes."""
-        while True:
-            try:
-                answer = conn.recv()
-            except (EOFError, OSError):
-                loop.call_soon_threadsafe(self._fail_waiting)
-                return
+        while (answer := _answer(conn, process)) is not None:
             loop.call_soon_threadsafe(self._resolve, answer)
+        loop.call_soon_threadsafe(self._fail_waiting)
 
     def _resolve(self, answer: object) -> None:
         future = self._waiting.popleft()
@@ -162,15 +164,23 @@ class StoreWriter(AsyncLifecycle):
 
     def _died(self) -> StoreError:
         process = self._process
-        code = None
-        if process is not None and process.pid is not None:
-            process.join(1.0)  # its pipe closes as it exits: the code follows at once
-            code = process.exitcode
+        code = process.exitcode if process is not None else None
         return StoreError(f"the store writer process exited (exit code {code})")
 
 
-def _send(conn: Connection, records: Sequence[Trade | Candle]) -> None:
-    payload = _encode_rows(rows_of(records))
+def _answer(conn: Connection, process: BaseProcess) -> object | None:
+    """The process's next answer, or None once its pipe has closed (then it has exited, or
+    does within a second, so that its exit code is known)."""
+    try:
+        answer: object = conn.recv()
+    except (EOFError, OSError):
+        process.join(1.0)
+        return None
+    return answer
+
+
+def _send(conn: Connection, trades: Sequence[Trade], candles: Sequence[Candle]) -> None:
+    payload = _encode_rows(rows_by_kind(trades, candles))
     with contextlib.suppress(OSError):  # it died: the answers' thread reports it
         conn.send_bytes(payload)
 
@@ -234,10 +244,9 @@ def _read(conn: Connection, received: queue.SimpleQueue[bytes]) -> None:
 
 
 def _send_failure(conn: Connection, exc: BaseException) -> None:
+    try:
+        payload = pickle.dumps(_Failed(exc))
+    except Exception:  # an exception that does not pickle
+        payload = pickle.dumps(_Failed(StoreError(f"{type(exc).__name__}: {exc}")))
     with contextlib.suppress(OSError):  # the sink is gone
-        try:
-            conn.send(_Failed(exc))
-        except OSError:
-            raise
-        except Exception:  # an exception that does not pickle
-            conn.send(_Failed(StoreError(f"{type(exc).__name__}: {exc}")))
+        conn.send_bytes(payload)

@@ -41,12 +41,12 @@ def sqlite(path: Path) -> str:
 
 async def test_batches_are_written_by_another_process_in_the_order_given(tmp_path: Path) -> None:
     url = sqlite(tmp_path / "store.db")
-    batches = [[trade(i) for i in range(k * 100, (k + 1) * 100)] for k in range(4)]
-    batches.append([replace(trade(7), price="1.00000000"), candle(0)])  # overwrites trade 7
+    batches = [([trade(i) for i in range(k * 100, (k + 1) * 100)], []) for k in range(4)]
+    batches.append(([replace(trade(7), price="1.00000000")], [candle(0)]))  # overwrites trade 7
 
     async with StoreWriter(partial(open_store, url)) as writer:
         assert writer.pid not in (None, os.getpid())
-        seconds = await asyncio.gather(*(writer.submit(batch) for batch in batches))
+        seconds = await asyncio.gather(*(writer.submit(*batch) for batch in batches))
 
     assert all(s >= 0 for s in seconds)
     with open_store(url) as store:
