@@ -6,6 +6,10 @@ second) and the 1s klines of the same days, each loaded by a real loader-history
 sha256, CSV decoded by worker processes, publish, checkpoints) from a simulator in its own
 process, whose files are built before the clock starts. Uses the cluster in
 ``STREAMFORGE_KAFKA_BOOTSTRAP`` if set, otherwise starts a local broker.
+
+Printed for each job: records/s, CPU microseconds a record in this process and in the parse
+workers, and the cores that each part of the machine used while the workers ran (this process,
+the workers, the broker, the simulator, the machine as a whole).
 """
 
 from __future__ import annotations
@@ -17,11 +21,13 @@ import resource
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
 from benchmarks.bus import cluster
+from benchmarks.cpu import CpuMeter, cores, describe
 from streamforge.bus import BusProducer
 from streamforge.config import Settings, load_settings
 from streamforge.exchanges.binance.bulk import daily_agg_trades_path, daily_klines_path
@@ -33,6 +39,8 @@ from streamforge.simulator import SimulatorProcess
 SYMBOL = "BTCUSDT"
 INTERVAL = "1s"
 FIRST_DAY = date(2025, 3, 10)
+WORKERS = "worker processes"  # the parse workers, as benchmarks.cpu names them
+SAMPLE_EVERY_S = 0.25
 
 
 def epoch_ms(day: date) -> int:
@@ -53,12 +61,31 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def load(
-    settings: Settings, kind: Kind, days: list[date], workers: int | None
-) -> tuple[int, float, float, float]:
-    """Records loaded by one job of ``kind`` over ``days``, the seconds it took, and the CPU
-    seconds this process and its parse workers spent (the limit where more cores take the
-    parsing)."""
+@dataclass
+class Load:
+    """One job's figures: records, seconds, CPU seconds of this process and of the parse
+    workers, and the cores each part used while the workers ran (None if too short to tell)."""
+
+    records: int
+    seconds: float
+    cpu: float
+    workers_cpu: float
+    cores: dict[str, float] | None
+
+
+async def _sample_while(job: asyncio.Future[object], meter: CpuMeter) -> dict[str, float] | None:
+    """Cores used from the first to the last sample in which the parse workers ran."""
+    samples: list[dict[str, float]] = []
+    while not job.done():
+        sample = meter.sample()
+        if WORKERS in sample:
+            samples.append(sample)
+        await asyncio.wait([job], timeout=SAMPLE_EVERY_S)
+    return cores(samples[0], samples[-1]) if len(samples) > 1 else None
+
+
+async def load(settings: Settings, kind: Kind, days: list[date], workers: int | None) -> Load:
+    """Load ``days`` of ``kind`` with one job and measure it."""
     service = LoaderHistory(
         symbol=SYMBOL,
         start=epoch_ms(days[0]),
@@ -71,10 +98,12 @@ async def load(
     async with BusProducer(settings) as producer:
         ctx = ServiceContext(settings, queue_id, "bench", producer)
         start, cpu, workers_cpu = time.perf_counter(), time.process_time(), _children_cpu()
-        finished = await service.run(ctx)  # its workers have ended when it returns
+        job = asyncio.ensure_future(service.run(ctx))
+        used = await _sample_while(job, CpuMeter())
+        finished = await job  # its workers have ended when it returns
         elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
         workers_cpu = _children_cpu() - workers_cpu
-    return finished["records_written"], elapsed, cpu, workers_cpu
+    return Load(finished["records_written"], elapsed, cpu, workers_cpu, used)
 
 
 async def main() -> None:
@@ -106,12 +135,15 @@ async def main() -> None:
                 f"workers, compression {settings.kafka.compression}, acks=all, idempotent"
             )
             for kind, unit in ((Kind.TRADES, "trades"), (Kind.KLINES, f"{INTERVAL} klines")):
-                records, elapsed, cpu, workers_cpu = await load(settings, kind, days, workers)
+                run = await load(settings, kind, days, workers)
                 print(
-                    f"{unit + ':':<12} {records:>10,} in {elapsed:6.2f} s  "
-                    f"{records / elapsed:>10,.0f} {kind.value}/s  (CPU us a record: this "
-                    f"process {cpu / records * 1e6:.1f}, workers {workers_cpu / records * 1e6:.1f})"
+                    f"{unit + ':':<12} {run.records:>10,} in {run.seconds:6.2f} s  "
+                    f"{run.records / run.seconds:>10,.0f} {kind.value}/s  (CPU us a record: "
+                    f"this process {run.cpu / run.records * 1e6:.1f}, "
+                    f"workers {run.workers_cpu / run.records * 1e6:.1f})"
                 )
+                if run.cores is not None:
+                    print(f"{'':<12} cores used: {describe(run.cores)}")
 
 
 if __name__ == "__main__":

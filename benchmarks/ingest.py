@@ -30,10 +30,10 @@ import os
 import statistics
 import time
 import uuid
-from pathlib import Path
 
 import msgspec
-from bus import cluster  # the sibling benchmark's broker helper
+from bus import cluster  # the sibling benchmarks' helpers
+from cpu import CpuMeter, cores, describe
 
 from streamforge import eventloop, gc_policy
 from streamforge.bus import (
@@ -56,57 +56,10 @@ from streamforge.simulator import SimulatorProcess
 
 SYMBOL = "BTCUSDT"
 STREAM = f"{SYMBOL.lower()}@aggTrade"
-_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class _Received(msgspec.Struct):
     receive_time: int
-
-
-class CpuMeter:
-    """CPU seconds used by this process, its child processes (by command) and the machine."""
-
-    def sample(self) -> dict[str, float]:
-        """Cumulative CPU seconds by consumer, plus ``machine`` (busy) and ``wall``."""
-        usage = {"loader (this process)": time.process_time()}
-        for pid in _children():
-            name, seconds = _process_cpu(pid)
-            usage[name] = usage.get(name, 0.0) + seconds
-        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-        idle = fields[3] + fields[4]
-        usage["machine busy"] = (sum(fields) - idle) / _TICKS
-        usage["wall"] = time.monotonic()
-        return usage
-
-    @staticmethod
-    def report(before: dict[str, float], after: dict[str, float]) -> str:
-        """Cores used by each consumer between two samples."""
-        wall = after["wall"] - before["wall"]
-        cores = {
-            name: (after[name] - before.get(name, 0.0)) / wall for name in after if name != "wall"
-        }
-        known = sum(v for k, v in cores.items() if k != "machine busy")
-        cores["other (broker if external, other users)"] = cores["machine busy"] - known
-        return ", ".join(f"{name} {value:.2f}" for name, value in cores.items())
-
-
-def _children() -> list[int]:
-    pids: list[int] = []
-    for task in Path("/proc/self/task").iterdir():
-        pids += [int(p) for p in (task / "children").read_text().split()]
-    return pids
-
-
-def _process_cpu(pid: int) -> tuple[str, float]:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        command = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return "gone", 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    seconds = (int(fields[11]) + int(fields[12])) / _TICKS
-    name = "simulator" if b"streamforge.cli.sim" in command else "broker"
-    return name, seconds
 
 
 async def loader_throughput(
@@ -141,7 +94,7 @@ async def loader_throughput(
         elapsed = time.perf_counter() - start
         frames, published = stats.frames - frames, stats.published - published
         end_ms = now_millis()
-        print(f"cpu cores used:         {CpuMeter.report(cpu, meter.sample())}")
+        print(f"cpu cores used:         {describe(cores(cpu, meter.sample()))}")
         print(f"queued at the end:      {service.pipeline.publisher.queued_bytes:,} bytes")
     finally:
         host.request_stop()

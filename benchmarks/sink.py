@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import math
 import os
 import random
 import tempfile
@@ -36,6 +35,7 @@ from typing import Any
 from aiokafka.structs import TopicPartition
 
 from benchmarks.bus import cluster
+from benchmarks.cpu import process_seconds
 from streamforge import eventloop, gc_policy
 from streamforge.bus import (
     Batch,
@@ -151,15 +151,6 @@ async def fill(
         return producer.produced_offsets
 
 
-def cpu_seconds(pid: int | None) -> float:
-    """CPU seconds process ``pid`` has used (Linux ``/proc``), or NaN where that is unknown."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return math.nan
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 @dataclasses.dataclass
 class Run:
     """What a sink run took, from the first record read to the last commit."""
@@ -189,9 +180,9 @@ async def sink_run(
             while not sink.reached(ends) and not running.done():  # done: it failed, and
                 if not start and (sink.held or sink.committed):  # leaving raises its error
                     start, cpu = time.perf_counter(), time.process_time()
-                    writer_cpu = cpu_seconds(sink.writer.pid)
+                    writer_cpu = process_seconds(sink.writer.pid)
                 await asyncio.sleep(0.002)
-            writer_cpu = cpu_seconds(sink.writer.pid) - writer_cpu
+            writer_cpu = process_seconds(sink.writer.pid) - writer_cpu
             elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     return Run(sink, elapsed, cpu, writer_cpu)
 
