@@ -2,7 +2,7 @@
 
 The pipelines share a small machine with the broker and the simulator, so a figure means little
 without the cores each part used while it was measured. :class:`CpuMeter` samples cumulative
-CPU seconds; :func:`cores` turns two samples into cores used in between.
+CPU seconds; :func:`cores` turns two samples into cores used in between, by role.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -21,7 +22,6 @@ _ROLES = (
 )
 THIS_PROCESS = "this process"
 MACHINE_BUSY = "machine busy"
-_WALL = "wall"
 
 
 def process_seconds(pid: int | None) -> float:
@@ -53,34 +53,49 @@ def _role(pid: int) -> str | None:
     return next((role for text, role in _ROLES if text in command), "other children")
 
 
-class CpuMeter:
-    """Samples the CPU seconds used so far by this process, its children (summed by role)
-    and the whole machine (busy, all cores)."""
+@dataclass(frozen=True)
+class Sample:
+    """Cumulative CPU seconds at one moment: this process, each child (with its role), and the
+    whole machine (busy, all cores)."""
 
-    def sample(self) -> dict[str, float]:
-        """Cumulative CPU seconds by consumer, :data:`MACHINE_BUSY`, and a wall clock."""
-        usage = {THIS_PROCESS: time.process_time()}
+    wall: float
+    this_process: float
+    children: dict[int, tuple[str, float]]
+    machine_busy: float
+
+    def roles(self) -> set[str]:
+        """The roles of the children running."""
+        return {role for role, _ in self.children.values()}
+
+
+class CpuMeter:
+    """Samples the CPU seconds used so far by this process, its children and the machine."""
+
+    def sample(self) -> Sample:
+        """The CPU seconds used so far."""
+        running: dict[int, tuple[str, float]] = {}
         for pid in children():
             role, seconds = _role(pid), process_seconds(pid)
             if role is not None and not math.isnan(seconds):
-                usage[role] = usage.get(role, 0.0) + seconds
+                running[pid] = (role, seconds)
         fields = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
         idle = fields[3] + fields[4]
-        usage[MACHINE_BUSY] = (sum(fields) - idle) / _TICKS
-        usage[_WALL] = time.monotonic()
-        return usage
+        busy = (sum(fields) - idle) / _TICKS
+        return Sample(time.monotonic(), time.process_time(), running, busy)
 
 
-def cores(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    """Cores each consumer used between two samples (those present in both), and what the
-    machine was busy with besides (a broker that is not a child, other users)."""
-    wall = after[_WALL] - before[_WALL]
-    used = {
-        name: (after[name] - before[name]) / wall
-        for name in after
-        if name in before and name != _WALL
-    }
-    accounted = sum(v for k, v in used.items() if k != MACHINE_BUSY)
+def cores(before: Sample, after: Sample) -> dict[str, float]:
+    """Cores used between two samples by this process, by each role of child processes (a
+    child started in between counts from its start; one that ended in between is not
+    counted), by the machine, and by the rest of the machine: a broker that is not a child,
+    other users."""
+    wall = after.wall - before.wall
+    used = {THIS_PROCESS: (after.this_process - before.this_process) / wall}
+    for pid, (role, seconds) in after.children.items():
+        start = before.children.get(pid, (role, 0.0))[1]
+        used[role] = used.get(role, 0.0) + (seconds - start) / wall
+    accounted = sum(used.values())
+    used[MACHINE_BUSY] = (after.machine_busy - before.machine_busy) / wall
     used["other (not children)"] = used[MACHINE_BUSY] - accounted
     return used
 

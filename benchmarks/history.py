@@ -1,10 +1,11 @@
 """loader-history throughput: whole days of bulk files into Kafka (trades/s and klines/s).
 
 Run from the repository root as ``python -m benchmarks.history [--days 3] [--trade-rate 4]
-[--parse-workers N]``: about a million aggregate trades of BTCUSDT (three days at four trades a
-second) and the 1s klines of the same days, each loaded by a real loader-history job (download,
-sha256, CSV decoded by worker processes, publish, checkpoints) from a simulator in its own
-process, whose files are built before the clock starts. Uses the cluster in
+[--parse-workers N] [--no-warm-up]``: about a million aggregate trades of BTCUSDT (three days at
+four trades a second) and the 1s klines of the same days, each loaded by a real loader-history
+job (download, sha256, CSV decoded by worker processes, publish, checkpoints) from a simulator in
+its own process, whose files are built before the clock starts, after a load of the first day's
+trades that warms up the broker. Uses the cluster in
 ``STREAMFORGE_KAFKA_BOOTSTRAP`` if set, otherwise starts a local broker.
 
 Printed for each job: records/s, CPU microseconds a record in this process and in the parse
@@ -64,7 +65,7 @@ def _children_cpu() -> float:
 @dataclass
 class Load:
     """One job's figures: records, seconds, CPU seconds of this process and of the parse
-    workers, and the cores each part used while the workers ran (None if too short to tell)."""
+    workers, and the cores each part used until the workers' last sample (None if none)."""
 
     records: int
     seconds: float
@@ -74,14 +75,13 @@ class Load:
 
 
 async def _sample_while(job: asyncio.Future[object], meter: CpuMeter) -> dict[str, float] | None:
-    """Cores used from the first to the last sample in which the parse workers ran."""
-    samples: list[dict[str, float]] = []
+    """Cores used from the job's start to the last sample in which its parse workers ran."""
+    first = last = meter.sample()
     while not job.done():
-        sample = meter.sample()
-        if WORKERS in sample:
-            samples.append(sample)
         await asyncio.wait([job], timeout=SAMPLE_EVERY_S)
-    return cores(samples[0], samples[-1]) if len(samples) > 1 else None
+        if WORKERS in (sample := meter.sample()).roles():
+            last = sample
+    return cores(first, last) if last is not first else None
 
 
 async def load(settings: Settings, kind: Kind, days: list[date], workers: int | None) -> Load:
@@ -113,6 +113,12 @@ async def main() -> None:
     parser.add_argument(
         "--parse-workers", type=int, default=None, help="default: one per CPU, at most 4"
     )
+    parser.add_argument(
+        "--no-warm-up",
+        dest="warm_up",
+        action="store_false",
+        help="measure from a broker just started (by default one day's trades go first)",
+    )
     args = parser.parse_args()
     days = [FIRST_DAY + timedelta(days=i) for i in range(args.days)]
     sim_args = ["--symbols", SYMBOL, "--trade-rate", str(args.trade_rate)]
@@ -134,6 +140,11 @@ async def main() -> None:
                 f"{SYMBOL}, {args.days} days of bulk files from {days[0]}, {workers} parse "
                 f"workers, compression {settings.kafka.compression}, acks=all, idempotent"
             )
+            if args.warm_up:
+                # A broker just started is still loading classes and compiling: warm it up
+                # with the first day's trades, as a broker that has been running would be.
+                run = await load(settings, Kind.TRADES, days[:1], workers)
+                print(f"{'warm-up:':<12} {run.records:>10,} in {run.seconds:6.2f} s (not counted)")
             for kind, unit in ((Kind.TRADES, "trades"), (Kind.KLINES, f"{INTERVAL} klines")):
                 run = await load(settings, kind, days, workers)
                 print(
