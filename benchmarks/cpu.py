@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+#: The role of processes started by ``multiprocessing`` (parse workers, the store writer).
+WORKER_PROCESSES = "worker processes"
 #: Roles of child processes, by a text in their command line (the first that matches).
 _ROLES = (
     (b"streamforge.cli.sim", "simulator"),
-    (b"multiprocessing.spawn", "worker processes"),  # not its resource tracker
+    (b"multiprocessing.spawn", WORKER_PROCESSES),  # not its resource tracker
     (b"java", "broker"),
 )
 THIS_PROCESS = "this process"

@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from benchmarks.bus import cluster
-from benchmarks.cpu import CpuMeter, cores, describe
+from benchmarks.cpu import WORKER_PROCESSES, CpuMeter, cores, describe
 from streamforge.bus import BusProducer
 from streamforge.config import Settings, load_settings
 from streamforge.exchanges.binance.bulk import daily_agg_trades_path, daily_klines_path
@@ -40,7 +40,6 @@ from streamforge.simulator import SimulatorProcess
 SYMBOL = "BTCUSDT"
 INTERVAL = "1s"
 FIRST_DAY = date(2025, 3, 10)
-WORKERS = "worker processes"  # the parse workers, as benchmarks.cpu names them
 SAMPLE_EVERY_S = 0.25
 
 
@@ -79,7 +78,7 @@ async def _sample_while(job: asyncio.Future[object], meter: CpuMeter) -> dict[st
     first = last = meter.sample()
     while not job.done():
         await asyncio.wait([job], timeout=SAMPLE_EVERY_S)
-        if WORKERS in (sample := meter.sample()).roles():
+        if WORKER_PROCESSES in (sample := meter.sample()).roles():
             last = sample
     return cores(first, last) if last is not first else None
 

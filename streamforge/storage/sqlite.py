@@ -109,7 +109,7 @@ class _SeriesIds(dict[tuple[str, str], int]):
     a write transaction.
 
     A series added in a transaction that rolls back is gone (and its id may be given to another
-    series): :meth:`SqliteStore.upsert` clears the cache then. Series are never removed, so an
+    series): :meth:`SqliteStore.upsert_rows` clears the cache then. Series are never removed, so an
     id once committed stays valid.
     """
 
@@ -204,7 +204,7 @@ class SqliteStore(Store):
         ids = self._series_ids
         params: list[Any] = []
         append, extend = params.append, params.extend
-        for row in rows:
+        for row in rows:  # a row starts with its _SERIES columns (see _own_columns)
             append(ids[row[0], row[1]])
             extend(row[2:])
         return params
