@@ -3,14 +3,16 @@
 Run from the repository root as ``python -m benchmarks.history [--days 3] [--trade-rate 4]
 [--parse-workers N] [--no-warm-up]``: about a million aggregate trades of BTCUSDT (three days at
 four trades a second) and the 1s klines of the same days, each loaded by a real loader-history
-job (download, sha256, CSV decoded by worker processes, publish, checkpoints) from a simulator in
-its own process, whose files are built before the clock starts, after a load of the first day's
-trades that warms up the broker. Uses the cluster in
-``STREAMFORGE_KAFKA_BOOTSTRAP`` if set, otherwise starts a local broker.
+job (download, sha256, CSV blocks decoded by the parse workers, publish, checkpoints) from a
+simulator in its own process, whose files are built before the clock starts, after a load of the
+first day's trades that warms up the broker. Uses the cluster in ``STREAMFORGE_KAFKA_BOOTSTRAP``
+if set, otherwise starts a local broker.
 
-Printed for each job: records/s, CPU microseconds a record in this process and in the parse
-workers, and the cores that each part of the machine used while the workers ran (this process,
-the workers, the broker, the simulator, the machine as a whole).
+Trade blocks are framed by the compiled extension in threads of the loader's process where it is
+installed (``STREAMFORGE_NATIVE=0`` measures the Python path in worker processes instead); the
+header line says which. Printed for each job: records/s, CPU microseconds a record in this
+process and in worker processes, and the cores that each part of the machine used while the job
+ran (this process, the worker processes, the broker, the simulator, the machine as a whole).
 """
 
 from __future__ import annotations
@@ -28,13 +30,18 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 
 from benchmarks.bus import cluster
-from benchmarks.cpu import WORKER_PROCESSES, CpuMeter, cores, describe
+from benchmarks.cpu import CpuMeter, cores, describe
 from streamforge.bus import BusProducer
 from streamforge.config import Settings, load_settings
-from streamforge.exchanges.binance.bulk import daily_agg_trades_path, daily_klines_path
-from streamforge.services import ServiceContext
-from streamforge.services.loader_history import Kind, LoaderHistory
+from streamforge.exchanges.binance.bulk import (
+    daily_agg_trades_path,
+    daily_klines_path,
+    native_framing,
+)
+from streamforge.services.base import ServiceContext
 from streamforge.services.loader_history.blocks import default_workers
+from streamforge.services.loader_history.plan import Kind
+from streamforge.services.loader_history.service import LoaderHistory
 from streamforge.simulator import SimulatorProcess
 
 SYMBOL = "BTCUSDT"
@@ -64,7 +71,7 @@ def _children_cpu() -> float:
 @dataclass
 class Load:
     """One job's figures: records, seconds, CPU seconds of this process and of the parse
-    workers, and the cores each part used until the workers' last sample (None if none)."""
+    workers, and the cores each part used while it ran (None if too short to tell)."""
 
     records: int
     seconds: float
@@ -74,12 +81,12 @@ class Load:
 
 
 async def _sample_while(job: asyncio.Future[object], meter: CpuMeter) -> dict[str, float] | None:
-    """Cores used from the job's start to the last sample in which its parse workers ran."""
+    """Cores used from the job's start to its last sample (None if it took less than one)."""
     first = last = meter.sample()
     while not job.done():
         await asyncio.wait([job], timeout=SAMPLE_EVERY_S)
-        if WORKER_PROCESSES in (sample := meter.sample()).roles():
-            last = sample
+        if not job.done():
+            last = meter.sample()
     return cores(first, last) if last is not first else None
 
 
@@ -135,9 +142,11 @@ async def main() -> None:
                 }
             )
             workers = default_workers() if args.parse_workers is None else args.parse_workers
+            framing = "the compiled extension" if native_framing() else "Python"
             print(
                 f"{SYMBOL}, {args.days} days of bulk files from {days[0]}, {workers} parse "
-                f"workers, compression {settings.kafka.compression}, acks=all, idempotent"
+                f"workers, trades framed by {framing}, compression "
+                f"{settings.kafka.compression}, acks=all, idempotent"
             )
             if args.warm_up:
                 # A broker just started is still loading classes and compiling: warm it up

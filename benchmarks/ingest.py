@@ -50,7 +50,7 @@ from streamforge.config.settings import BinanceSettings
 from streamforge.exchanges.binance.normalize import decode_live_frame
 from streamforge.exchanges.binance.ws import BinanceStreams, FrameHandler
 from streamforge.schemas import RawCodec, now_millis
-from streamforge.services import ServiceHost
+from streamforge.services.host import ServiceHost
 from streamforge.services.loader_ws import LoaderOptions, LoaderWsService
 from streamforge.simulator import SimulatorProcess
 

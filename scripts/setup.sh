@@ -20,4 +20,15 @@ extras="dev"
 for extra in "$@"; do extras="$extras,$extra"; done
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[$extras]"
+
+# The optional compiled extension (native/, Rust), built where cargo is at hand unless
+# STREAMFORGE_NATIVE=0; without it the same work runs in Python, more slowly. Its build
+# directory is kept between set-ups, so a rebuild takes seconds.
+if [ "${STREAMFORGE_NATIVE:-1}" != 0 ] && command -v cargo >/dev/null; then
+  CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge/native-target} \
+    .venv/bin/python -m pip install --quiet ./native
+  echo "built: the compiled extension (streamforge-native)"
+elif ! .venv/bin/python -c "import streamforge_native" 2>/dev/null; then
+  echo "note: no cargo, so the compiled extension is not built (see native/README.md)"
+fi
 echo "ready: .venv/bin/streamforge --help"

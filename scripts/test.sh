@@ -8,4 +8,14 @@ bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+if .venv/bin/python -c "import streamforge_native" 2>/dev/null && command -v cargo >/dev/null; then
+  # The compiled extension that setup.sh built: its own checks and tests.
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge/native-target}
+  manifest=native/Cargo.toml
+  if cargo fmt --version >/dev/null 2>&1; then cargo fmt --manifest-path $manifest --check; fi
+  if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --manifest-path $manifest --release --all-targets --quiet -- -D warnings
+  fi
+  cargo test --manifest-path $manifest --release --quiet
+fi
 .venv/bin/python -m pytest "$@"

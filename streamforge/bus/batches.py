@@ -140,19 +140,9 @@ class OpenBatch:
         return size
 
     def build(self) -> list[EncodedBatch]:
-        """The batch, compressed; if it comes out above :data:`MAX_ENCODED_BYTES`, the
-        batches of its halves. Safe to call in another thread (compressors release the GIL)."""
-        plain = self._builder.build()
-        batch = EncodedBatch(self._encoder._compressed(plain), self.records)
-        if batch.size() <= MAX_ENCODED_BYTES or self.records == 1:
-            batch._seal()
-            return [batch]
-        # Rare (records that hardly compress): read the records back and encode the halves.
-        records = [
-            (r.key, r.value, list(r.headers), r.timestamp) for r in DefaultRecordBatch(plain)
-        ]
-        half = len(records) // 2
-        return self._encoder.batches(records[:half]) + self._encoder.batches(records[half:])
+        """The batch, compressed (see :meth:`BatchEncoder.finish`). Safe to call in another
+        thread (compressors release the GIL)."""
+        return self._encoder.finish(self._builder.build(), self.records)
 
 
 #: A record to encode: key, value, headers and timestamp (epoch ms; None: when appended).
@@ -201,6 +191,19 @@ class BatchEncoder:
         if batch.records:
             batches += batch.build()
         return batches
+
+    def finish(self, plain: bytearray, records: int) -> list[EncodedBatch]:
+        """The uncompressed batch ``plain`` of ``records`` records (as aiokafka's builder frames
+        it; its CRC need not be written), compressed and sealed; if it comes out above
+        :data:`MAX_ENCODED_BYTES`, the batches of its halves. ``plain`` is taken over."""
+        batch = EncodedBatch(self._compressed(plain), records)
+        if batch.size() <= MAX_ENCODED_BYTES or records == 1:
+            batch._seal()
+            return [batch]
+        # Rare (records that hardly compress): read the records back and encode the halves.
+        rows = [(r.key, r.value, list(r.headers), r.timestamp) for r in DefaultRecordBatch(plain)]
+        half = len(rows) // 2
+        return self.batches(rows[:half]) + self.batches(rows[half:])
 
     def _compressed(self, batch: bytearray) -> bytearray:
         """The uncompressed ``batch`` with its records compressed (as it is if that does not

@@ -9,7 +9,7 @@ from streamforge.cli.run_loader_ws import loader_ws
 from streamforge.cli.run_queue_manager import queue_manager
 from streamforge.cli.run_store_connector import store_connector
 from streamforge.cli.service_command import service_command
-from streamforge.services import Service
+from streamforge.services.base import Service
 from streamforge.services.dummy import DummyService
 
 

@@ -6,8 +6,9 @@ import click
 
 from streamforge.cli.service_command import service_command
 from streamforge.cli.times import time_option_callback
-from streamforge.services import Service
-from streamforge.services.loader_history import Kind, LoaderHistory
+from streamforge.services.base import Service
+from streamforge.services.loader_history.plan import Kind
+from streamforge.services.loader_history.service import LoaderHistory
 
 
 def _kinds(ctx: click.Context, param: click.Parameter, value: str) -> frozenset[Kind]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from streamforge.cli.service_command import service_command
-from streamforge.services import CommandRejected, Service
+from streamforge.services.base import CommandRejected, Service
 from streamforge.services.loader_ws import DEFAULT_KINDS, LoaderOptions, LoaderWsService
 from streamforge.services.loader_ws.subscriptions import parse_kinds, parse_symbols
 

@@ -8,7 +8,7 @@ import click
 
 from streamforge.cli.service_command import service_command
 from streamforge.orchestration.workflows import DefinitionError, WorkflowCatalog
-from streamforge.services import Service
+from streamforge.services.base import Service
 from streamforge.services.queue_manager import QueueManager
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from streamforge.cli.service_command import service_command
-from streamforge.services import CommandRejected, Service
+from streamforge.services.base import CommandRejected, Service
 from streamforge.services.loader_ws.subscriptions import parse_symbols
 from streamforge.services.store_connector import Mode, SinkOptions, StoreConnector
 

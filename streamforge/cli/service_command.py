@@ -10,7 +10,8 @@ import click
 
 from streamforge import gc_policy
 from streamforge.cli.common import run_async, settings_from
-from streamforge.services import Service, ServiceHost
+from streamforge.services.base import Service
+from streamforge.services.host import ServiceHost
 from streamforge.services.logs import configure_logging
 
 

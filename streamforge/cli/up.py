@@ -32,7 +32,7 @@ from dev_env.supervisor import (
 )
 from streamforge.cli.common import run_async, settings_from
 from streamforge.cli.up_view import services_table, status_text
-from streamforge.services import CommandRejected
+from streamforge.services.base import CommandRejected
 from streamforge.services.loader_ws.subscriptions import parse_symbols
 
 #: ``streamforge-tui`` with this interpreter, whether or not its script is on PATH.

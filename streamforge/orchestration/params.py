@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from streamforge.exchanges.binance.intervals import INTERVALS
 from streamforge.schemas.fields import SYMBOL_PATTERN
-from streamforge.simulator.intervals import INTERVALS
 
 _SYMBOL = re.compile(SYMBOL_PATTERN).fullmatch
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,6 +1,3 @@
-"""Services and the lifecycle they share (see :mod:`streamforge.services.host`)."""
-
-from streamforge.services.base import CommandRejected, Progress, Service, ServiceContext
-from streamforge.services.host import ServiceHost
-
-__all__ = ["CommandRejected", "Progress", "Service", "ServiceContext", "ServiceHost"]
+"""Services and the lifecycle they share: :mod:`.base` (a service and its context) and
+:mod:`.host` (what runs one). Nothing is imported here, so that a process which needs one
+service module (such as loader-history's parse workers) does not load them all."""

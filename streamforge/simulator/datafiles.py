@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from streamforge.exchanges.binance.intervals import INTERVALS, Interval
 from streamforge.simulator.history import SymbolHistory
-from streamforge.simulator.intervals import INTERVALS, Interval
 from streamforge.simulator.klines import select_klines
 from streamforge.simulator.live import now_ms
 from streamforge.simulator.market import Market

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from streamforge.exchanges.binance.intervals import Interval
 from streamforge.simulator.bars import Bar
 from streamforge.simulator.history import SymbolHistory
-from streamforge.simulator.intervals import Interval
 
 
 class Kline(NamedTuple):

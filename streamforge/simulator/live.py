@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from streamforge.exchanges.binance.intervals import INTERVALS, Interval
 from streamforge.simulator.book import BookSim, DepthEvent, Top
 from streamforge.simulator.faults import FaultState
 from streamforge.simulator.history import SymbolHistory
 from streamforge.simulator.hub import Hub
-from streamforge.simulator.intervals import INTERVALS, Interval
 from streamforge.simulator.klines import select_klines
 from streamforge.simulator.payloads import (
     agg_trade_event,

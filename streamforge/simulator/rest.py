@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from streamforge.exchanges.binance.intervals import INTERVALS
 from streamforge.simulator.errors import (
     BinanceError,
     illegal,
@@ -17,7 +18,6 @@ from streamforge.simulator.errors import (
     missing,
 )
 from streamforge.simulator.history import SymbolHistory
-from streamforge.simulator.intervals import INTERVALS
 from streamforge.simulator.klines import select_klines
 from streamforge.simulator.live import LiveFeed, now_ms
 from streamforge.simulator.market import Market

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from streamforge.simulator.intervals import INTERVALS
+from streamforge.exchanges.binance.intervals import INTERVALS
 
 _KINDS = (
     "trade|aggTrade|bookTicker|miniTicker|ticker|avgPrice|depth(?:5|10|20)?(?:@100ms|@1000ms)?"

@@ -16,9 +16,8 @@ from streamforge.bus import ensure_topics, platform_topics
 from streamforge.config import Settings
 from streamforge.orchestration.client import ControlClient
 from streamforge.schemas import Command, Event, EventName
-from streamforge.services import ServiceHost
 from streamforge.services.dummy import DummyService
-from streamforge.services.host import EXIT_ERROR, EXIT_FINISHED, EXIT_INTERRUPTED
+from streamforge.services.host import EXIT_ERROR, EXIT_FINISHED, EXIT_INTERRUPTED, ServiceHost
 
 pytestmark = pytest.mark.kafka
 

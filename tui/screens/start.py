@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
+from streamforge.exchanges.binance.intervals import INTERVALS
 from streamforge.orchestration.params import ParamType
 from streamforge.orchestration.workflows import (
     ParamDef,
@@ -29,7 +30,6 @@ from streamforge.orchestration.workflows import (
     new_queue_id,
 )
 from streamforge.schemas import Command, CommandName
-from streamforge.simulator.intervals import INTERVALS
 from tui.replies import QUEUE_MANAGER, Outcome, describe
 from tui.validation import PARAM_PREFIX, check_params, check_queue_id
 from tui.widgets.field import Field

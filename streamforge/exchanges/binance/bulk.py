@@ -12,13 +12,17 @@ validated by the same row types as REST responses (:mod:`.normalize`).
 
 from __future__ import annotations
 
+import functools
+import importlib
+import os
 import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import IO, TypeVar
+from types import ModuleType
+from typing import IO, Any, TypeVar
 
 import msgspec
 
@@ -40,6 +44,20 @@ MICROSECONDS_ABOVE = 10**14
 BLOCK_BYTES = 1 << 20
 
 Row = TypeVar("Row")
+
+
+def _compiled_extension() -> ModuleType | None:
+    """The optional compiled extension (``native/`` in the source tree), unless it is not
+    installed or ``STREAMFORGE_NATIVE=0`` turns it off."""
+    if os.environ.get("STREAMFORGE_NATIVE") == "0":
+        return None
+    try:
+        return importlib.import_module("streamforge_native")
+    except ImportError:
+        return None
+
+
+_native = _compiled_extension()
 
 
 def _millis(timestamp: int) -> int:
@@ -200,14 +218,89 @@ def _encode_rows(
         rows = [row for row in rows if row.trade_id > after_id]
     if not rows:
         return None
-
-    def unchecked_trade(row: _CanonicalTradeRow) -> msgspec.Struct:
-        time = _millis(row.trade_time)  # a bulk row's trade time is its event time
-        return build_trade(UncheckedTrade, row, symbol, time, time, receive_time)
-
     last = rows[-1]
-    values = list(map(encode, map(unchecked_trade, rows)))
+    values = [encode(_unchecked_trade(row, symbol, receive_time)) for row in rows]
     return EncodedTrades(values, last.trade_id, _millis(last.trade_time))
+
+
+def _unchecked_trade(row: _CanonicalTradeRow, symbol: str, receive_time: int) -> msgspec.Struct:
+    time = _millis(row.trade_time)  # a bulk row's trade time is its event time
+    return build_trade(UncheckedTrade, row, symbol, time, time, receive_time)
+
+
+def native_framing() -> bool:
+    """Whether the compiled extension is at hand for :func:`frame_agg_trades_block`."""
+    return _native is not None
+
+
+class FramedTrades(msgspec.Struct, frozen=True):
+    """Trades framed into uncompressed Kafka record batches (each with its record count, framed
+    as aiokafka's builder frames them, the CRC not yet written), with the count of trades and
+    the id and time (epoch ms) of the last."""
+
+    batches: list[tuple[bytearray, int]]
+    count: int
+    last_id: int
+    last_time: int
+
+
+def frame_agg_trades_block(
+    block: bytes,
+    symbol: str,
+    receive_time: int,
+    key: bytes | None,
+    timestamp_ms: int,
+    max_batch_bytes: int,
+    after_id: int = -1,
+) -> FramedTrades | None:
+    """The trades of a block with ids above ``after_id`` as the records (keyed ``key``, stamped
+    ``timestamp_ms``) of batches of at most about ``max_batch_bytes``, by the compiled extension.
+
+    Its values are byte for byte those of :func:`encode_agg_trades_block`, at a tenth of its
+    cost. None where the extension is not installed (or ``STREAMFORGE_NATIVE=0``) and for a
+    block not entirely in the form Binance writes: :func:`encode_agg_trades_block` takes those.
+    """
+    if _native is None or not valid_series(EXCHANGE, symbol):
+        return None
+    pieces, slots = agg_trade_template(symbol, receive_time)
+    framed = _native.frame_agg_trades(
+        block, pieces, slots, key, timestamp_ms, max_batch_bytes, after_id
+    )
+    return None if framed is None else FramedTrades(*framed)
+
+
+#: The row fields a :func:`agg_trade_template` slot stands for, by number (as the compiled
+#: extension numbers them); the trade time is in milliseconds.
+TEMPLATE_SLOTS = (
+    "trade_id",
+    "price",
+    "qty",
+    "first_trade_id",
+    "last_trade_id",
+    "trade_time",
+    "buyer_is_maker",
+)
+# Distinct 14-digit numbers (in range for a millisecond time) stand for the slots while the
+# template is encoded; nothing else in a Trade's JSON has 14 digits but its times.
+_SENTINEL_BASE = 90_909_090_909_000
+_SENTINEL = re.compile(rb"90909090909(\d\d\d)")
+
+
+@functools.lru_cache(maxsize=64)
+def agg_trade_template(symbol: str, receive_time: int) -> tuple[list[bytes], list[int]]:
+    """What :func:`encode_agg_trades_block` writes for a row of ``symbol``, as the constant
+    pieces of its JSON and, between each two, the number of the slot (:data:`TEMPLATE_SLOTS`)
+    that fills the gap: made by encoding a row of sentinel values the same way."""
+    fields: dict[str, Any] = {
+        field: _SENTINEL_BASE + slot for slot, field in enumerate(TEMPLATE_SLOTS)
+    }
+    fields["price"], fields["qty"] = str(fields["price"]), str(fields["qty"])  # texts in a row
+    row = _CanonicalTradeRow(**fields, best_match=True)
+    parts = _SENTINEL.split(encode(_unchecked_trade(row, symbol, receive_time)))
+    pieces, slots = parts[::2], [int(slot) for slot in parts[1::2]]
+    if sorted(set(slots)) != list(range(len(TEMPLATE_SLOTS))):
+        raise AssertionError(f"a Trade's JSON does not hold every bulk row field: {slots}")
+    return pieces, slots
 
 
 def _as_json_rows(block: bytes) -> bytes:

@@ -1,9 +1,13 @@
-"""Bulk CSV blocks decoded, validated and encoded in worker processes, in order.
+"""Bulk CSV blocks decoded, validated and encoded side by side, in order.
 
 A row costs several microseconds of Python on its way through the row type, the contract and
 the encoder, and a day of a busy symbol holds millions of rows. Worker processes decode blocks
-side by side while this process reads the file and publishes; at most two blocks per worker are
-in flight, so memory stays bounded. Without workers, blocks are decoded in this process.
+side by side while this process reads the file and publishes. Where the compiled extension
+frames trade blocks (:func:`~streamforge.exchanges.binance.bulk.native_framing`), a row costs
+well under a microsecond and the extension releases the GIL, so trade blocks go to threads of
+this process instead: handing a block to another process would cost more than decoding it. At
+most two blocks per worker are in flight, so memory stays bounded. Without workers, blocks are
+decoded in this process, one at a time.
 """
 
 from __future__ import annotations
@@ -13,13 +17,20 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncGenerator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO
 
-from streamforge.exchanges.binance.bulk import blocks, decode_klines_block, encode_agg_trades_block
+from streamforge.exchanges.binance.bulk import (
+    blocks,
+    decode_klines_block,
+    encode_agg_trades_block,
+    frame_agg_trades_block,
+    native_framing,
+)
 from streamforge.lifecycle import AsyncLifecycle
 from streamforge.services.loader_history.chunk import Chunk, ChunkEncoder
 from streamforge.services.loader_history.plan import Kind
@@ -54,13 +65,20 @@ def decode_block(
             block, file.symbol, file.interval, file.receive_time, file.name, first_line
         )
         return encoder.records(candles, after)
-    trades = encode_agg_trades_block(
+    after_id = -1 if after is None else after.position
+    framed = frame_agg_trades_block(
         block,
         file.symbol,
         file.receive_time,
-        file.name,
-        first_line,
-        after_id=-1 if after is None else after.position,
+        encoder.key,
+        int(time.time() * 1000),
+        encoder.batches.max_batch_bytes,
+        after_id,
+    )
+    if framed is not None:
+        return encoder.framed(framed)
+    trades = encode_agg_trades_block(
+        block, file.symbol, file.receive_time, file.name, first_line, after_id
     )
     if trades is None:
         return None
@@ -81,34 +99,39 @@ def _exit_on(sentinel: int) -> None:
 
 
 class BlockDecoder(AsyncLifecycle):
-    """Decodes the blocks of bulk CSVs with ``workers`` processes (0: in this one)."""
+    """Decodes the blocks of bulk CSVs, ``workers`` at a time (0: one by one in this process)."""
 
     def __init__(self, workers: int, encoder: ChunkEncoder) -> None:
         self.workers = workers
         self.encoder = encoder
         self._pool: ProcessPoolExecutor | None = None
+        self._threads: ThreadPoolExecutor | None = None
 
     async def start(self) -> None:
-        """Start the worker processes."""
+        """Set up the workers (processes start with the first block given to them)."""
         if self.workers and self._pool is None:
             # Spawned, not forked: this process runs an event loop and may have threads.
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=context, initializer=_exit_with_parent
             )
+            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="csv-blocks")
 
     async def stop(self) -> None:
-        """Stop the worker processes, dropping blocks not started."""
+        """Stop the workers, dropping blocks not started."""
         pool, self._pool = self._pool, None
-        if pool is not None:
-            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+        threads, self._threads = self._threads, None
+        for executor in (pool, threads):
+            if executor is not None:
+                await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
 
     async def chunks(
         self, file: CsvFile, stream: IO[bytes], after: Mark | None
     ) -> AsyncGenerator[Chunk, None]:
         """The records of the CSV ``stream`` after ``after``, a chunk per block, in order."""
-        pool = self._pool
-        if pool is None:
+        native = file.kind is Kind.TRADES and native_framing()
+        executor: Executor | None = self._threads if native else self._pool
+        if executor is None:
             line = 1
             for block in blocks(stream):
                 chunk = decode_block(file, block, line, after, self.encoder)
@@ -122,7 +145,9 @@ class BlockDecoder(AsyncLifecycle):
         try:
             for block in blocks(stream):
                 window.append(
-                    loop.run_in_executor(pool, decode_block, file, block, line, after, self.encoder)
+                    loop.run_in_executor(
+                        executor, decode_block, file, block, line, after, self.encoder
+                    )
                 )
                 line += block.count(b"\n")
                 while len(window) >= 2 * self.workers or (window and window[0].done()):

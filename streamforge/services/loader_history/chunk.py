@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from streamforge.bus.batches import BatchEncoder, EncodedBatch
+from streamforge.exchanges.binance.bulk import FramedTrades
 from streamforge.schemas import encode
 from streamforge.services.loader_history.written import Mark, Record, mark_of
 
@@ -31,6 +32,18 @@ class ChunkEncoder:
     def values(self, values: list[bytes], last: Mark) -> Chunk:
         """The chunk of records encoded as ``values``, in order, the last at ``last``."""
         return Chunk(self.batches.encode(self.key, values), len(values), last)
+
+    def framed(self, trades: FramedTrades) -> Chunk | None:
+        """The chunk of trades framed by :func:`~streamforge.exchanges.binance.bulk.
+        frame_agg_trades_block` for this encoder's key and batch size; None if none."""
+        if not trades.count:
+            return None
+        batches = [
+            batch
+            for plain, records in trades.batches
+            for batch in self.batches.finish(plain, records)
+        ]
+        return Chunk(batches, trades.count, Mark(trades.last_id, trades.last_time))
 
     def records(self, records: Sequence[Record], after: Mark | None) -> Chunk | None:
         """The chunk of those of ``records`` (in order) positioned after ``after``; None if

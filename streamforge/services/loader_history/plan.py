@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from streamforge.bus.topics import DAY_MS
-from streamforge.simulator.intervals import INTERVALS
+from streamforge.exchanges.binance.intervals import INTERVALS
 
 
 class Kind(StrEnum):

@@ -23,6 +23,7 @@ from aiokafka.structs import TopicPartition
 
 from streamforge.bus import ensure_topics, workflow_data_topic
 from streamforge.exchanges.binance import EXCHANGE
+from streamforge.exchanges.binance.intervals import INTERVALS
 from streamforge.exchanges.binance.normalize import _check_symbol as check_symbol
 from streamforge.exchanges.binance.rest import BinanceRest
 from streamforge.schemas import Trade, now_millis
@@ -37,7 +38,6 @@ from streamforge.services.loader_history.resume import resume
 from streamforge.services.loader_history.sources import Sources
 from streamforge.services.loader_history.writer import Writer
 from streamforge.services.loader_history.written import Record
-from streamforge.simulator.intervals import INTERVALS
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from streamforge.bus.topics import EVENTS
 from streamforge.config import Settings
 from streamforge.lifecycle import AsyncLifecycle
 from streamforge.schemas import Codec, Event, EventName
-from streamforge.services.loader_history import LoaderHistory
+from streamforge.services.loader_history.service import LoaderHistory
 
 _event_codec: Codec[Event] = Codec(Event)
 

@@ -17,8 +17,8 @@ from streamforge.bus import Batch, BusConsumer, ConsumerOptions, workflow_data_t
 from streamforge.config import Settings, load_settings
 from streamforge.orchestration.client import ControlClient
 from streamforge.schemas import AnyMarketRecord, Candle, Codec, Event, Trade
-from streamforge.services import ServiceHost
-from streamforge.services.loader_history import LoaderHistory
+from streamforge.services.host import ServiceHost
+from streamforge.services.loader_history.service import LoaderHistory
 from streamforge.simulator import SimulatorThread
 from tests.simulator.reference import agg_trades
 from tests.simulator.reference import klines as rest_klines

@@ -11,7 +11,7 @@ import pytest
 from streamforge.bus import ensure_topics, platform_topics
 from streamforge.schemas import Event, EventName, Trade
 from streamforge.services.host import EXIT_FINISHED
-from streamforge.services.loader_history import Kind
+from streamforge.services.loader_history.plan import Kind
 from streamforge.simulator import SimulatorThread
 from tests.services.loader_history.helpers import (
     INTERVAL,

@@ -16,8 +16,8 @@ from streamforge.config import Settings
 from streamforge.orchestration.client import ControlClient
 from streamforge.schemas import Candle, Command, EventName, encode
 from streamforge.services.host import EXIT_FINISHED, EXIT_INTERRUPTED
-from streamforge.services.loader_history import Kind
 from streamforge.services.loader_history.checkpoint import CHECKPOINTS, Checkpoint, CheckpointStore
+from streamforge.services.loader_history.plan import Kind
 from streamforge.services.loader_history.written import Record, Written, mark_of
 from streamforge.simulator import SimulatorThread
 from tests.services.loader_history.helpers import (

@@ -18,8 +18,7 @@ from streamforge.config.settings import BinanceSettings
 from streamforge.exchanges.binance.ws import StreamOptions
 from streamforge.lifecycle import AsyncLifecycle
 from streamforge.schemas import Codec, RawCodec
-from streamforge.services import ServiceHost
-from streamforge.services.host import EXIT_INTERRUPTED
+from streamforge.services.host import EXIT_INTERRUPTED, ServiceHost
 from streamforge.services.loader_ws import LoaderOptions, LoaderWsService, Pipeline
 from streamforge.simulator import SimConfig, Simulator
 

@@ -18,7 +18,7 @@ from streamforge.config import Settings
 from streamforge.config.secrets import secret_url
 from streamforge.orchestration.client import ControlClient
 from streamforge.schemas import Candle, Event, EventName, Trade, encode
-from streamforge.services import ServiceHost
+from streamforge.services.host import ServiceHost
 from streamforge.services.store_connector import StoreConnector
 from streamforge.storage import open_store
 
