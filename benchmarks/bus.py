@@ -81,7 +81,7 @@ async def produce(settings: Settings, topic: str, records: list[tuple[bytes, byt
 
 
 async def consume(settings: Settings, topic: str, n: int, decode: bool) -> float:
-    codec = Codec(Trade) if decode else RawCodec()
+    codec: Codec[Trade] | RawCodec = Codec(Trade) if decode else RawCodec()
     group = f"bench-{uuid.uuid4().hex[:8]}"
     options = ConsumerOptions(group_id=group, max_records=20_000)
     seen = 0
@@ -93,7 +93,7 @@ async def consume(settings: Settings, topic: str, n: int, decode: bool) -> float
     async with BusConsumer(settings, [topic], codec, options=options) as consumer:
         start = 0.0
         while seen < n:
-            await consumer.poll(handle)  # type: ignore[arg-type]
+            await consumer.poll(handle)
             if not start and seen:
                 start = time.perf_counter()
         return time.perf_counter() - start

@@ -26,6 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 
@@ -80,7 +81,7 @@ class Load:
     cores: dict[str, float] | None
 
 
-async def _sample_while(job: asyncio.Future[object], meter: CpuMeter) -> dict[str, float] | None:
+async def _sample_while(job: asyncio.Future[Any], meter: CpuMeter) -> dict[str, float] | None:
     """Cores used from the job's start to its last sample (None if it took less than one)."""
     first = last = meter.sample()
     while not job.done():

@@ -13,15 +13,12 @@ validated by the same row types as REST responses (:mod:`.normalize`).
 from __future__ import annotations
 
 import functools
-import importlib
-import os
 import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any, TypeVar
 
 import msgspec
@@ -33,7 +30,13 @@ from streamforge.exchanges.binance.normalize import (
     _KlineRow,
     build_trade,
 )
-from streamforge.exchanges.binance.trade_json import UncheckedTrade
+from streamforge.exchanges.binance.trade_json import (
+    NATIVE,
+    TEMPLATE_SLOTS,
+    UncheckedTrade,
+    sentinels,
+    template_of,
+)
 from streamforge.schemas import Candle, Trade, encode
 from streamforge.schemas.fields import DECIMAL_PATTERN
 from streamforge.schemas.market import valid_series
@@ -44,20 +47,6 @@ MICROSECONDS_ABOVE = 10**14
 BLOCK_BYTES = 1 << 20
 
 Row = TypeVar("Row")
-
-
-def _compiled_extension() -> ModuleType | None:
-    """The optional compiled extension (``native/`` in the source tree), unless it is not
-    installed or ``STREAMFORGE_NATIVE=0`` turns it off."""
-    if os.environ.get("STREAMFORGE_NATIVE") == "0":
-        return None
-    try:
-        return importlib.import_module("streamforge_native")
-    except ImportError:
-        return None
-
-
-_native = _compiled_extension()
 
 
 def _millis(timestamp: int) -> int:
@@ -230,7 +219,7 @@ def _unchecked_trade(row: _CanonicalTradeRow, symbol: str, receive_time: int) ->
 
 def native_framing() -> bool:
     """Whether the compiled extension is at hand for :func:`frame_agg_trades_block`."""
-    return _native is not None
+    return NATIVE is not None
 
 
 class FramedTrades(msgspec.Struct, frozen=True):
@@ -260,47 +249,30 @@ def frame_agg_trades_block(
     cost. None where the extension is not installed (or ``STREAMFORGE_NATIVE=0``) and for a
     block not entirely in the form Binance writes: :func:`encode_agg_trades_block` takes those.
     """
-    if _native is None or not valid_series(EXCHANGE, symbol):
+    if NATIVE is None or not valid_series(EXCHANGE, symbol):
         return None
-    pieces, slots = agg_trade_template(symbol, receive_time)
-    framed = _native.frame_agg_trades(
-        block, pieces, slots, key, timestamp_ms, max_batch_bytes, after_id
-    )
+    template = _native_template(symbol, receive_time)
+    framed = NATIVE.frame_agg_trades(block, template, key, timestamp_ms, max_batch_bytes, after_id)
     return None if framed is None else FramedTrades(*framed)
 
 
-#: The row fields a :func:`agg_trade_template` slot stands for, by number (as the compiled
-#: extension numbers them); the trade time is in milliseconds.
-TEMPLATE_SLOTS = (
-    "trade_id",
-    "price",
-    "qty",
-    "first_trade_id",
-    "last_trade_id",
-    "trade_time",
-    "buyer_is_maker",
-)
-# Distinct 14-digit numbers (in range for a millisecond time) stand for the slots while the
-# template is encoded; nothing else in a Trade's JSON has 14 digits but its times.
-_SENTINEL_BASE = 90_909_090_909_000
-_SENTINEL = re.compile(rb"90909090909(\d\d\d)")
+#: The fields of a bulk row, which a bulk template leaves to be filled (symbol and receive
+#: time are the file's; the event time is the trade time).
+_BULK_SLOTS = frozenset(TEMPLATE_SLOTS[:7])
+
+
+def agg_trade_template(symbol: str, receive_time: int) -> tuple[list[bytes], list[int]]:
+    """What :func:`encode_agg_trades_block` writes for a row of ``symbol``, as a template (see
+    :func:`~streamforge.exchanges.binance.trade_json.template_of`)."""
+    fields = {field: value for field, value in sentinels().items() if field in _BULK_SLOTS}
+    row = _CanonicalTradeRow(**fields, best_match=True)
+    return template_of(encode(_unchecked_trade(row, symbol, receive_time)), _BULK_SLOTS)
 
 
 @functools.lru_cache(maxsize=64)
-def agg_trade_template(symbol: str, receive_time: int) -> tuple[list[bytes], list[int]]:
-    """What :func:`encode_agg_trades_block` writes for a row of ``symbol``, as the constant
-    pieces of its JSON and, between each two, the number of the slot (:data:`TEMPLATE_SLOTS`)
-    that fills the gap: made by encoding a row of sentinel values the same way."""
-    fields: dict[str, Any] = {
-        field: _SENTINEL_BASE + slot for slot, field in enumerate(TEMPLATE_SLOTS)
-    }
-    fields["price"], fields["qty"] = str(fields["price"]), str(fields["qty"])  # texts in a row
-    row = _CanonicalTradeRow(**fields, best_match=True)
-    parts = _SENTINEL.split(encode(_unchecked_trade(row, symbol, receive_time)))
-    pieces, slots = parts[::2], [int(slot) for slot in parts[1::2]]
-    if sorted(set(slots)) != list(range(len(TEMPLATE_SLOTS))):
-        raise AssertionError(f"a Trade's JSON does not hold every bulk row field: {slots}")
-    return pieces, slots
+def _native_template(symbol: str, receive_time: int) -> Any:
+    assert NATIVE is not None
+    return NATIVE.TradeTemplate(*agg_trade_template(symbol, receive_time))
 
 
 def _as_json_rows(block: bytes) -> bytes:

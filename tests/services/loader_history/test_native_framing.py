@@ -149,7 +149,7 @@ async def test_threads_give_the_chunks_of_the_python_path_in_worker_processes(
             ]
 
     framed = await chunks()
-    monkeypatch.setattr(bulk, "_native", None)  # as if the extension were not built
+    monkeypatch.setattr(bulk, "NATIVE", None)  # as if the extension were not built
     assert not native_framing()
     assert await chunks() == framed
     assert sum(count for _, count, _ in framed) == 40_000
