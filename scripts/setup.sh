@@ -24,7 +24,9 @@ for extra in "$@"; do extras="$extras,$extra"; done
 # The optional compiled extension (native/, Rust), built where cargo is at hand unless
 # STREAMFORGE_NATIVE=0; without it the same work runs in Python, more slowly. Its build
 # directory is kept between set-ups, so a rebuild takes seconds.
-if [ "${STREAMFORGE_NATIVE:-1}" != 0 ] && command -v cargo >/dev/null; then
+native=$(echo "${STREAMFORGE_NATIVE:-1}" | tr '[:upper:]' '[:lower:]')
+case "$native" in 0 | false | no | off) native=0 ;; esac
+if [ "$native" != 0 ] && command -v cargo >/dev/null; then
   CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge/native-target} \
     .venv/bin/python -m pip install --quiet ./native
   echo "built: the compiled extension (streamforge-native)"

@@ -52,7 +52,11 @@ def _kinds(ctx: click.Context, param: click.Parameter, value: str) -> frozenset[
     "--parse-workers",
     type=click.IntRange(min=0),
     default=None,
-    help="Processes decoding bulk files (default: one per CPU, at most 4).",
+    help=(
+        "Blocks of bulk files decoded side by side: by worker processes, or for trades by "
+        "threads where the compiled extension is installed; 0: one at a time in this process "
+        "(default: one per CPU, at most 4)."
+    ),
 )
 def loader_history(
     symbol: str,

@@ -46,8 +46,11 @@ class EncodedTrade(msgspec.Struct, frozen=True, gc=False):
 def _compiled_extension() -> ModuleType | None:
     """The optional compiled extension, unless it is not installed or ``STREAMFORGE_NATIVE=0``
     turns it off."""
-    if os.environ.get("STREAMFORGE_NATIVE") == "0":
+    switch = os.environ.get("STREAMFORGE_NATIVE", "1").strip().lower()
+    if switch in ("0", "false", "no", "off"):
         return None
+    if switch not in ("1", "true", "yes", "on"):
+        raise ValueError(f"STREAMFORGE_NATIVE must be 0 or 1, not {switch!r}")
     try:
         return importlib.import_module("streamforge_native")
     except ImportError:

@@ -61,7 +61,8 @@ class LoaderHistory(Service):
     kinds: frozenset[Kind] = frozenset(Kind)
     bulk: bool = True
     checkpoint_records: int = 200_000
-    #: Processes decoding bulk files beside this one; None: one per CPU, at most four.
+    #: Blocks of bulk files decoded side by side (worker processes, or threads for trades
+    #: framed by the compiled extension); 0: one at a time; None: one per CPU, at most four.
     parse_workers: int | None = None
 
     def __post_init__(self) -> None:

@@ -155,7 +155,7 @@ async def test_threads_give_the_chunks_of_the_python_path_in_worker_processes(
     assert sum(count for _, count, _ in framed) == 40_000
 
 
-def test_streamforge_native_0_turns_the_extension_off() -> None:
+def test_streamforge_native_0_turns_the_extension_off_and_a_bad_value_is_refused() -> None:
     probe = "from streamforge.exchanges.binance.bulk import native_framing; print(native_framing())"
 
     def framing(**env: str) -> str:
@@ -168,4 +168,8 @@ def test_streamforge_native_0_turns_the_extension_off() -> None:
         ).stdout.strip()
 
     assert framing(STREAMFORGE_NATIVE="0") == "False"
+    assert framing(STREAMFORGE_NATIVE="off") == "False"
     assert framing(STREAMFORGE_NATIVE="1") == "True"
+    with pytest.raises(subprocess.CalledProcessError) as refused:
+        framing(STREAMFORGE_NATIVE="maybe")
+    assert "STREAMFORGE_NATIVE must be 0 or 1, not 'maybe'" in refused.value.stderr
