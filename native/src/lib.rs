@@ -83,18 +83,25 @@ fn decode_agg_trade_frame<'py>(
     frame: &[u8],
     template: &Bound<'py, TradeTemplate>,
     receive_time: i64,
-) -> Option<EncodedTrade<'py>> {
-    let trade = stream_trades::read_frame(frame, receive_time)?;
+) -> PyResult<Option<EncodedTrade<'py>>> {
+    if receive_time < 0 {
+        return Err(PyValueError::new_err(
+            "a receive time is epoch milliseconds, not negative",
+        ));
+    }
+    let Some(trade) = stream_trades::read_frame(frame, receive_time) else {
+        return Ok(None);
+    };
     let mut value = Vec::with_capacity(frame.len() + 128);
     template.get().0.render(&trade, &mut value);
     // The symbol passed the contract's check, so it is ASCII.
     let symbol = std::str::from_utf8(trade.symbol).expect("a checked symbol is ASCII");
-    Some((
+    Ok(Some((
         PyString::new(py, symbol),
         trade.agg_id,
         trade.event_time,
         PyBytes::new(py, &value),
-    ))
+    )))
 }
 
 #[pymodule]

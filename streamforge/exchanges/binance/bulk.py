@@ -245,9 +245,10 @@ def frame_agg_trades_block(
     """The trades of a block with ids above ``after_id`` as the records (keyed ``key``, stamped
     ``timestamp_ms``) of batches of at most about ``max_batch_bytes``, by the compiled extension.
 
-    Its values are byte for byte those of :func:`encode_agg_trades_block`, at a tenth of its
-    cost. None where the extension is not installed (or ``STREAMFORGE_NATIVE=0``) and for a
-    block not entirely in the form Binance writes: :func:`encode_agg_trades_block` takes those.
+    Its values are byte for byte those of :func:`encode_agg_trades_block`, framed as aiokafka
+    frames them, at about a fifth of the cost of both in Python. None where the extension is not
+    installed (or ``STREAMFORGE_NATIVE=0``) and for a block not entirely in the form Binance
+    writes: :func:`encode_agg_trades_block` takes those.
     """
     if NATIVE is None or not valid_series(EXCHANGE, symbol):
         return None

@@ -508,7 +508,7 @@ def decode_live_frame(frame: bytes | str, receive_time: int) -> LiveRecord:
     """:func:`decode_frame` for a loader, which publishes what it decodes: an aggregate trade
     comes out as an :class:`EncodedTrade`, formatted without building a Trade (about half the
     cost of decoding and encoding one), or by the compiled extension where it is installed
-    (a fifth of the cost again)."""
+    (about a third of that again)."""
     if NATIVE is not None and isinstance(frame, bytes):
         trade = NATIVE.decode_agg_trade_frame(frame, _LIVE_TEMPLATE, receive_time)
         if trade is not None:

@@ -98,6 +98,17 @@ def test_a_faulty_frame_is_refused_or_read_as_the_python_path(
         assert trade is None
 
 
+@given(trades, st.integers(0, 400), st.binary(max_size=3), st.integers(0, 3))
+def test_a_frame_garbled_anywhere_is_refused_or_read_as_the_python_path(
+    data: dict[str, Any], at: int, inserted: bytes, removed: int
+) -> None:
+    frame = frame_of(data["s"], data)
+    at = min(at, len(frame))
+    garbled = frame[:at] + inserted + frame[at + removed :]
+    trade = native(garbled)
+    assert trade is None or trade == reference(garbled)
+
+
 @pytest.mark.parametrize(
     "frame",
     [
@@ -124,3 +135,9 @@ def test_every_aggtrade_frame_of_the_recording_is_taken_and_reads_as_the_python_
         trade = native(frame)
         assert trade is not None, frame
         assert trade == reference(frame)
+
+
+def test_a_negative_receive_time_is_refused() -> None:
+    frame = frame_of("BTCUSDT", {})
+    with pytest.raises(ValueError, match="not negative"):
+        NATIVE.decode_agg_trade_frame(frame, TEMPLATE, -1)

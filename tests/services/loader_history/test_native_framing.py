@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from aiokafka.record.default_records import _DefaultRecordBatchBuilderPy
+from aiokafka.record.default_records import DefaultRecordBatch, _DefaultRecordBatchBuilderPy
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -90,6 +90,32 @@ def test_framed_trades_are_the_python_paths_records_in_aiokafkas_batches(
     ]
 
 
+@given(
+    st.lists(rows, min_size=1, max_size=10),
+    st.integers(0, 1000),
+    st.binary(max_size=3),
+    st.integers(0, 3),
+)
+def test_a_block_garbled_anywhere_is_refused_or_framed_as_the_python_path_reads_it(
+    lines: list[str], at: int, inserted: bytes, removed: int
+) -> None:
+    block = "".join(lines).encode()
+    at = min(at, len(block))
+    garbled = block[:at] + inserted + block[at + removed :]
+    framed = frame_agg_trades_block(garbled, "ETHUSDT", MS, KEY, NOW, 1 << 20)
+    if framed is None:
+        return
+    reference = encode_agg_trades_block(garbled, "ETHUSDT", MS)  # must not raise
+    assert reference is not None
+    values = [value for plain, _ in framed.batches for _, value in records_of(plain)]
+    assert values == reference.values
+
+
+def records_of(plain: bytearray) -> list[tuple[bytes | None, bytes]]:
+    """The (key, value) of each record of an uncompressed batch."""
+    return [(record.key, record.value) for record in DefaultRecordBatch(bytes(plain))]
+
+
 def test_a_chunk_of_framed_trades_holds_sealed_compressed_batches() -> None:
     block = "".join(trade_line(i, MS + i) + "\n" for i in range(1, 5001)).encode()
     encoder = ChunkEncoder(KEY, BatchEncoder("zstd", 64 * 1024))
@@ -149,7 +175,9 @@ async def test_threads_give_the_chunks_of_the_python_path_in_worker_processes(
             ]
 
     framed = await chunks()
-    monkeypatch.setattr(bulk, "NATIVE", None)  # as if the extension were not built
+    # As if the extension were not built, here and in the worker processes spawned from here.
+    monkeypatch.setattr(bulk, "NATIVE", None)
+    monkeypatch.setenv("STREAMFORGE_NATIVE", "0")
     assert not native_framing()
     assert await chunks() == framed
     assert sum(count for _, count, _ in framed) == 40_000
