@@ -21,16 +21,28 @@ for extra in "$@"; do extras="$extras,$extra"; done
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[$extras]"
 
-# The optional compiled extension (native/, Rust), built where cargo is at hand unless
-# STREAMFORGE_NATIVE=0; without it the same work runs in Python, more slowly. Its build
-# directory is kept between set-ups, so a rebuild takes seconds.
-native=$(echo "${STREAMFORGE_NATIVE:-1}" | tr '[:upper:]' '[:lower:]')
-case "$native" in 0 | false | no | off) native=0 ;; esac
-if [ "$native" != 0 ] && command -v cargo >/dev/null; then
-  CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge/native-target} \
-    .venv/bin/python -m pip install --quiet ./native
-  echo "built: the compiled extension (streamforge-native)"
-elif ! .venv/bin/python -c "import streamforge_native" 2>/dev/null; then
-  echo "note: no cargo, so the compiled extension is not built (see native/README.md)"
+# The optional compiled extension (native/, Rust), built where cargo is at hand; without it the
+# same work runs in Python, more slowly. STREAMFORGE_NATIVE=0 skips it, =1 requires it (set-up
+# fails if it cannot be built). Its build directory is kept between set-ups, so a rebuild takes
+# seconds.
+native=$(echo "${STREAMFORGE_NATIVE:-}" | tr '[:upper:]' '[:lower:]')
+case "$native" in
+  "") native=wanted ;;
+  0 | false | no | off) native=off ;;
+  1 | true | yes | on) native=required ;;
+  *) echo "error: STREAMFORGE_NATIVE must be 0 or 1, not '$native'" >&2; exit 1 ;;
+esac
+if [ "$native" != off ]; then
+  if command -v cargo >/dev/null &&
+    CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge/native-target} \
+      .venv/bin/python -m pip install --quiet ./native; then
+    echo "built: the compiled extension (streamforge-native)"
+  elif [ "$native" = required ]; then
+    echo "error: STREAMFORGE_NATIVE=1, but the compiled extension was not built (no cargo, or its build failed above)" >&2
+    exit 1
+  else
+    echo "note: the compiled extension is not built (no cargo, or its build failed above); the Python paths do its work (native/README.md)" >&2
+  fi
 fi
+
 echo "ready: .venv/bin/streamforge --help"

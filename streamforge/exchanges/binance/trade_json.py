@@ -46,7 +46,7 @@ class EncodedTrade(msgspec.Struct, frozen=True, gc=False):
 def _compiled_extension() -> ModuleType | None:
     """The optional compiled extension, unless it is not installed or ``STREAMFORGE_NATIVE=0``
     turns it off."""
-    switch = os.environ.get("STREAMFORGE_NATIVE", "1").strip().lower()
+    switch = (os.environ.get("STREAMFORGE_NATIVE") or "1").strip().lower()
     if switch in ("0", "false", "no", "off"):
         return None
     if switch not in ("1", "true", "yes", "on"):
