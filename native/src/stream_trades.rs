@@ -23,12 +23,13 @@ impl<'a> Cursor<'a> {
     fn text(&mut self) -> Option<&'a [u8]> {
         let end = self.rest.iter().position(|&b| b == b'"' || b == b'\\')?;
         let text = &self.rest[..end];
-        self.literal_at(end, b"\"")?;
+        self.rest = &self.rest[end..];
+        self.literal(b"\"")?;
         Some(text)
     }
 
-    /// The run of digits at the cursor.
-    fn digits(&mut self) -> Option<&'a [u8]> {
+    /// The non-negative integer at the cursor (see [`integer`]).
+    fn integer(&mut self) -> Option<i64> {
         let end = self
             .rest
             .iter()
@@ -36,11 +37,7 @@ impl<'a> Cursor<'a> {
             .unwrap_or(self.rest.len());
         let digits = &self.rest[..end];
         self.rest = &self.rest[end..];
-        Some(digits)
-    }
-
-    fn integer(&mut self) -> Option<i64> {
-        integer(self.digits()?)
+        integer(digits)
     }
 
     fn boolean(&mut self) -> Option<bool> {
@@ -49,11 +46,6 @@ impl<'a> Cursor<'a> {
         } else {
             self.literal(b"false").map(|()| false)
         }
-    }
-
-    fn literal_at(&mut self, at: usize, text: &[u8]) -> Option<()> {
-        self.rest = self.rest.get(at..)?.strip_prefix(text)?;
-        Some(())
     }
 }
 
