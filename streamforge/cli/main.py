@@ -17,6 +17,7 @@ from streamforge.cli.store import store
 from streamforge.cli.topics import topics
 from streamforge.cli.up import down, status, up
 from streamforge.cli.workflows import job, jobs, retry, stop, submit
+from streamforge.exchanges.binance.trade_json import native_status
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,8 +34,9 @@ def cli(config: Path | None) -> None:
 
 @cli.command()
 def version() -> None:
-    """Print the StreamForge version."""
+    """Print the StreamForge version, and whether the compiled extension is in use."""
     click.echo(f"streamforge {__version__}")
+    click.echo(native_status())
 
 
 for command in (

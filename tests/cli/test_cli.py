@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,8 +36,20 @@ def one_line_error(result: Result) -> str:
     return lines[0]
 
 
-def test_version() -> None:
-    assert invoke("version").output.strip() == f"streamforge {__version__}"
+def test_version_says_whether_the_compiled_extension_is_in_use() -> None:
+    first, second = invoke("version").output.strip().splitlines()
+    assert first == f"streamforge {__version__}"
+    assert second.startswith("compiled extension: ")
+    turned_off = subprocess.run(
+        [sys.executable, "-m", "streamforge", "version"],
+        env={**os.environ, "STREAMFORGE_NATIVE": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert turned_off.stdout.splitlines()[1] == (
+        "compiled extension: turned off (STREAMFORGE_NATIVE=0); the Python paths run"
+    )
 
 
 @pytest.mark.parametrize(

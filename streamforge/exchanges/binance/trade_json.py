@@ -14,6 +14,7 @@ in one place, here.
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import os
 import re
 from types import ModuleType
@@ -43,14 +44,18 @@ class EncodedTrade(msgspec.Struct, frozen=True, gc=False):
         return cls(trade.symbol, trade.trade_id, trade.event_time, encode(trade))
 
 
-def _compiled_extension() -> ModuleType | None:
-    """The optional compiled extension, unless it is not installed or ``STREAMFORGE_NATIVE=0``
-    turns it off."""
+def _turned_off() -> bool:
+    """Whether ``STREAMFORGE_NATIVE`` turns the compiled extension off (unset: on)."""
     switch = (os.environ.get("STREAMFORGE_NATIVE") or "1").strip().lower()
-    if switch in ("0", "false", "no", "off"):
-        return None
-    if switch not in ("1", "true", "yes", "on"):
+    if switch not in ("0", "false", "no", "off", "1", "true", "yes", "on"):
         raise ValueError(f"STREAMFORGE_NATIVE must be 0 or 1, not {switch!r}")
+    return switch in ("0", "false", "no", "off")
+
+
+def _compiled_extension() -> ModuleType | None:
+    """The optional compiled extension, unless it is not installed or turned off."""
+    if _turned_off():
+        return None
     try:
         return importlib.import_module("streamforge_native")
     except ImportError:
@@ -59,6 +64,17 @@ def _compiled_extension() -> ModuleType | None:
 
 #: The compiled extension (``streamforge_native``), or None where the Python paths do its work.
 NATIVE = _compiled_extension()
+
+
+def native_status() -> str:
+    """One line saying whether the loaders' trade paths run in the compiled extension."""
+    if NATIVE is not None:
+        version = importlib.metadata.version("streamforge-native")
+        return f"compiled extension: streamforge-native {version}"
+    if _turned_off():
+        return "compiled extension: turned off (STREAMFORGE_NATIVE=0); the Python paths run"
+    return "compiled extension: not installed; the Python paths run (see native/README.md)"
+
 
 #: The trade fields a template's slots stand for, by number (as the compiled extension numbers
 #: them); times are epoch milliseconds.

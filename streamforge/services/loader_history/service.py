@@ -26,6 +26,7 @@ from streamforge.exchanges.binance import EXCHANGE
 from streamforge.exchanges.binance.intervals import INTERVALS
 from streamforge.exchanges.binance.normalize import _check_symbol as check_symbol
 from streamforge.exchanges.binance.rest import BinanceRest
+from streamforge.exchanges.binance.trade_json import native_status
 from streamforge.schemas import Trade, now_millis
 from streamforge.services.base import Service, ServiceContext
 from streamforge.services.loader_history.blocks import BlockDecoder, default_workers
@@ -97,6 +98,7 @@ class LoaderHistory(Service):
         return None if self.end is not None and time >= self.end else kind
 
     async def run(self, ctx: ServiceContext) -> dict[str, Any]:
+        log.info(native_status())
         settings, producer = ctx.settings, ctx.producer
         data = workflow_data_topic(ctx.queue_id)
         await ensure_topics(settings, [data, CHECKPOINTS])

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from streamforge.exchanges.binance.rest import BinanceRest
+from streamforge.exchanges.binance.trade_json import native_status
 from streamforge.schemas import Command, CommandName
 from streamforge.services.base import CommandRejected, Service, ServiceContext
 from streamforge.services.loader_ws.metrics import MetricsExporter
@@ -31,6 +33,8 @@ from streamforge.services.loader_ws.subscriptions import (
     parse_kinds,
     parse_symbols,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,6 +56,7 @@ class LoaderWsService(Service):
             raise ValueError(f"duration must be positive, got {self.duration}")
 
     async def run(self, ctx: ServiceContext) -> dict[str, Any]:
+        log.info(native_status())
         async with (
             BinanceRest(ctx.settings.binance.rest_url) as rest,
             Pipeline(ctx.producer, ctx.settings, rest, self.options) as pipeline,
