@@ -14,16 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _TICKS = os.sysconf("SC_CLK_TCK")
-#: The role of processes started by ``multiprocessing`` (parse workers, the store writer).
-WORKER_PROCESSES = "worker processes"
 #: Roles of child processes, by a text in their command line (the first that matches).
 _ROLES = (
     (b"streamforge.cli.sim", "simulator"),
-    (b"multiprocessing.spawn", WORKER_PROCESSES),  # not its resource tracker
+    # started by multiprocessing (parse workers, the store writer), not its resource tracker
+    (b"multiprocessing.spawn", "worker processes"),
     (b"java", "broker"),
 )
-THIS_PROCESS = "this process"
-MACHINE_BUSY = "machine busy"
+_THIS_PROCESS = "this process"
+_MACHINE_BUSY = "machine busy"
 
 
 def process_seconds(pid: int | None) -> float:
@@ -37,7 +36,7 @@ def process_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def children() -> list[int]:
+def _children() -> list[int]:
     """The process ids of this process's children."""
     pids: list[int] = []
     for task in Path("/proc/self/task").iterdir():
@@ -65,10 +64,6 @@ class Sample:
     children: dict[int, tuple[str, float]]
     machine_busy: float
 
-    def roles(self) -> set[str]:
-        """The roles of the children running."""
-        return {role for role, _ in self.children.values()}
-
 
 class CpuMeter:
     """Samples the CPU seconds used so far by this process, its children and the machine."""
@@ -76,7 +71,7 @@ class CpuMeter:
     def sample(self) -> Sample:
         """The CPU seconds used so far."""
         running: dict[int, tuple[str, float]] = {}
-        for pid in children():
+        for pid in _children():
             role, seconds = _role(pid), process_seconds(pid)
             if role is not None and not math.isnan(seconds):
                 running[pid] = (role, seconds)
@@ -92,13 +87,13 @@ def cores(before: Sample, after: Sample) -> dict[str, float]:
     counted), by the machine, and by the rest of the machine: a broker that is not a child,
     other users."""
     wall = after.wall - before.wall
-    used = {THIS_PROCESS: (after.this_process - before.this_process) / wall}
+    used = {_THIS_PROCESS: (after.this_process - before.this_process) / wall}
     for pid, (role, seconds) in after.children.items():
         start = before.children.get(pid, (role, 0.0))[1]
         used[role] = used.get(role, 0.0) + (seconds - start) / wall
     accounted = sum(used.values())
-    used[MACHINE_BUSY] = (after.machine_busy - before.machine_busy) / wall
-    used["other (not children)"] = used[MACHINE_BUSY] - accounted
+    used[_MACHINE_BUSY] = (after.machine_busy - before.machine_busy) / wall
+    used["other (not children)"] = used[_MACHINE_BUSY] - accounted
     return used
 
 

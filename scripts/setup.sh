@@ -23,8 +23,8 @@ for extra in "$@"; do extras="$extras,$extra"; done
 
 # The optional compiled extension (native/, Rust), built where cargo is at hand; without it the
 # same work runs in Python, more slowly. STREAMFORGE_NATIVE=0 skips it, =1 requires it (set-up
-# fails if it cannot be built). Its build directory is kept between set-ups, so a rebuild takes
-# seconds.
+# fails if it cannot be built).
+source scripts/native_env.sh
 native=$(echo "${STREAMFORGE_NATIVE:-}" | tr '[:upper:]' '[:lower:]')
 case "$native" in
   "") native=wanted ;;
@@ -33,9 +33,7 @@ case "$native" in
   *) echo "error: STREAMFORGE_NATIVE must be 0 or 1, not '$native'" >&2; exit 1 ;;
 esac
 if [ "$native" != off ]; then
-  if command -v cargo >/dev/null &&
-    CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge/native-target} \
-      .venv/bin/python -m pip install --quiet ./native; then
+  if command -v cargo >/dev/null && .venv/bin/python -m pip install --quiet ./native; then
     echo "built: the compiled extension (streamforge-native)"
   elif [ "$native" = required ]; then
     echo "error: STREAMFORGE_NATIVE=1, but the compiled extension was not built (no cargo, or its build failed above)" >&2

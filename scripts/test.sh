@@ -10,7 +10,7 @@ bash scripts/setup.sh
 .venv/bin/mypy
 if .venv/bin/python -c "import streamforge_native" 2>/dev/null && command -v cargo >/dev/null; then
   # The compiled extension that setup.sh built: its own checks and tests.
-  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/streamforge/native-target}
+  source scripts/native_env.sh
   manifest=native/Cargo.toml
   if cargo fmt --version >/dev/null 2>&1; then cargo fmt --manifest-path $manifest --check; fi
   if cargo clippy --version >/dev/null 2>&1; then
